@@ -1,0 +1,110 @@
+import { type MeterProvider, metrics } from '@opentelemetry/api';
+import { DEFAULT_PRICES } from './cost/openai-prices.js';
+import { PriceBook } from './cost/price-book.js';
+import { warnOnce } from './diag.js';
+import { configError, InferometerConfigError } from './errors.js';
+import { type Instruments, instrumentsFor } from './metrics/instruments.js';
+import { MetricRecorder } from './metrics/recorder.js';
+import type { MeterOptions, ModelPrice, PriceTable, WorkloadOption } from './types.js';
+import { OTHER } from './semconv.js';
+import { VERSION } from './version.js';
+import { CappedSet } from './workload/capped-set.js';
+import { WORKLOAD_NAME_RULE, isWorkloadName } from './workload/names.js';
+
+/** Options after validation, with their defaults and the state shared by every request. */
+export interface MeterConfig {
+  readonly workload: WorkloadOption;
+  readonly provider: string;
+  readonly injectStreamUsage: boolean;
+  readonly fetch: typeof globalThis.fetch | undefined;
+  readonly workloads: CappedSet;
+  readonly errorCodes: CappedSet;
+  readonly recorder: MetricRecorder;
+  /** Origins that rejected `stream_options`: they are not asked again. */
+  readonly usageRejectedBy: Set<string>;
+}
+
+const KNOWN = ['workload', 'meterProvider', 'prices', 'injectStreamUsage', 'maxWorkloadClasses', 'provider', 'fetch'] as const;
+const PROVIDER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** Distinct provider error codes kept as `error.type` values before `_OTHER`. */
+const MAX_ERROR_CODES = 32;
+const ERROR_CODE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Validates options up front and says what was expected and what was given.
+ * @throws InferometerConfigError
+ */
+export function resolveConfig(options: MeterOptions | undefined, allowFetch: boolean): MeterConfig {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw configError('options', 'an object', options);
+  }
+  for (const key of Object.keys(options)) {
+    if (!(KNOWN as readonly string[]).includes(key) || (key === 'fetch' && !allowFetch)) {
+      const known = KNOWN.filter((k) => allowFetch || k !== 'fetch').map((k) => `\`${k}\``).join(', ');
+      throw new InferometerConfigError(`Unknown option \`${key}\`; the options are ${known}`);
+    }
+  }
+  const { workload = 'default', meterProvider, prices = {}, injectStreamUsage = true, maxWorkloadClasses = 50, provider = 'openai', fetch } = options;
+
+  if (typeof workload !== 'function' && !isWorkloadName(workload)) {
+    throw configError('workload', `${WORKLOAD_NAME_RULE} or a function of the request`, workload);
+  }
+  if (meterProvider !== undefined && typeof (meterProvider as Partial<MeterProvider> | null)?.getMeter !== 'function') {
+    throw configError('meterProvider', 'an OpenTelemetry MeterProvider (an object with getMeter())', meterProvider);
+  }
+  validatePrices(prices);
+  if (typeof injectStreamUsage !== 'boolean') throw configError('injectStreamUsage', 'a boolean', injectStreamUsage);
+  if (!Number.isInteger(maxWorkloadClasses) || maxWorkloadClasses < 1 || maxWorkloadClasses > 10_000) {
+    throw configError('maxWorkloadClasses', 'an integer from 1 to 10000', maxWorkloadClasses);
+  }
+  if (typeof provider !== 'string' || !PROVIDER_NAME.test(provider)) {
+    throw configError('provider', 'a provider name (1-64 characters of A-Z a-z 0-9 . _ -)', provider);
+  }
+  if (fetch !== undefined && typeof fetch !== 'function') throw configError('fetch', 'a fetch function', fetch);
+
+  // Without an explicit provider, look the global one up per request: an app that registers its
+  // OTel SDK after calling instrument() is still recorded (the metrics API has no proxy provider).
+  const instruments: () => Instruments =
+    meterProvider !== undefined
+      ? () => instrumentsFor(meterProvider, VERSION)
+      : () => instrumentsFor(metrics.getMeterProvider(), VERSION);
+
+  return {
+    workload,
+    provider,
+    injectStreamUsage,
+    fetch,
+    workloads: new CappedSet(maxWorkloadClasses, () =>
+      warnOnce('workload-cap', `more than ${maxWorkloadClasses} workload classes: further ones are recorded as _OTHER (raise maxWorkloadClasses if they are really distinct)`),
+    ),
+    errorCodes: new CappedSet(MAX_ERROR_CODES, () =>
+      warnOnce('error-code-cap', `more than ${MAX_ERROR_CODES} distinct provider error codes: further ones are recorded as _OTHER`),
+    ),
+    recorder: new MetricRecorder(instruments, new PriceBook({ ...DEFAULT_PRICES, ...prices })),
+    usageRejectedBy: new Set(),
+  };
+}
+
+function validatePrices(prices: unknown): asserts prices is PriceTable {
+  if (typeof prices !== 'object' || prices === null || Array.isArray(prices)) {
+    throw configError('prices', 'an object of model name -> { input, output, cachedInput? } (USD per million tokens)', prices);
+  }
+  for (const [model, price] of Object.entries(prices)) {
+    if (typeof price !== 'object' || price === null) {
+      throw configError(`prices[${JSON.stringify(model)}]`, 'an object { input, output, cachedInput? } (USD per million tokens)', price);
+    }
+    for (const field of ['input', 'output', 'cachedInput'] as const) {
+      const value = (price as Partial<ModelPrice>)[field];
+      if (field === 'cachedInput' && value === undefined) continue;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw configError(`prices[${JSON.stringify(model)}].${field}`, 'a finite number >= 0 (USD per million tokens)', value);
+      }
+    }
+  }
+}
+
+/** Bounds a provider error code for `error.type`; an unusable one becomes `_OTHER`. */
+export function admitErrorCode(config: MeterConfig, code: string): string {
+  return ERROR_CODE.test(code) ? config.errorCodes.admit(code) : OTHER;
+}

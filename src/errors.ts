@@ -1,0 +1,30 @@
+/**
+ * Thrown at set-up (by `instrument`, `meteredFetch` or `withWorkload`) when an option is invalid.
+ * Never thrown while a request is under way: from then on inferometer reports through OTel `diag`.
+ */
+export class InferometerConfigError extends TypeError {
+  override readonly name = 'InferometerConfigError';
+}
+
+/** Formats a value for an error message: short, and never more than 60 characters of it. */
+export function describe(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (typeof value === 'function') text = 'a function';
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = Object.prototype.toString.call(value);
+    }
+  }
+  if (text.length > 60) text = `${text.slice(0, 57)}...`;
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return `\`${text}\` (${type})`;
+}
+
+/** `Expected \`what\` to be expectation, got \`value\` (type)`. */
+export function configError(what: string, expectation: string, value: unknown): InferometerConfigError {
+  return new InferometerConfigError(`Expected \`${what}\` to be ${expectation}, got ${describe(value)}`);
+}

@@ -1,0 +1,71 @@
+import type { Outcome } from '../record.js';
+import { ERROR_CONNECTION, ERROR_TIMEOUT, OTHER } from '../semconv.js';
+
+/** How a failed attempt or request ended: its outcome and, for errors, its `error.type`. */
+export interface Failure {
+  readonly outcome: Outcome;
+  readonly errorType: string | undefined;
+}
+
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+/**
+ * Classifies an error thrown by fetch. An abort is a timeout when it came at or after the
+ * deadline the openai SDK announced in `x-stainless-timeout` (whole seconds), else the app's own
+ * cancellation.
+ */
+export function classifyFetchError(error: unknown, signal: AbortSignal | null | undefined, elapsedMs: number, timeoutSeconds: number | undefined): Failure {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (signal?.aborted === true || name === 'AbortError') {
+    if (timeoutSeconds !== undefined && timeoutSeconds > 0 && elapsedMs >= timeoutSeconds * 1000) {
+      return { outcome: 'error', errorType: ERROR_TIMEOUT };
+    }
+    return { outcome: 'cancelled', errorType: undefined };
+  }
+  if (name === 'TimeoutError') return { outcome: 'error', errorType: ERROR_TIMEOUT };
+  const code = codeOf(error);
+  if (code !== undefined && TIMEOUT_CODES.has(code)) return { outcome: 'error', errorType: ERROR_TIMEOUT };
+  if (code !== undefined && CONNECTION_CODES.has(code)) return { outcome: 'error', errorType: ERROR_CONNECTION };
+  // undici reports every network failure as `TypeError: fetch failed` with the cause inside.
+  if (error instanceof TypeError) return { outcome: 'error', errorType: ERROR_CONNECTION };
+  return { outcome: 'error', errorType: OTHER };
+}
+
+function codeOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Classifies the error an openai SDK request finally rejected with (after its retries), by the
+ * SDK's error classes, which every supported major version has.
+ */
+export function classifySdkError(error: unknown): Failure | undefined {
+  const name = (error as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  if (name === 'APIUserAbortError') return { outcome: 'cancelled', errorType: undefined };
+  if (name === 'APIConnectionTimeoutError') return { outcome: 'error', errorType: ERROR_TIMEOUT };
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number') return { outcome: 'error', errorType: String(status) };
+  if (name === 'APIConnectionError') return { outcome: 'error', errorType: ERROR_CONNECTION };
+  return undefined;
+}

@@ -1,0 +1,122 @@
+import type { MeterConfig } from '../config.js';
+import { admitErrorCode } from '../config.js';
+import { reportInternalError } from '../diag.js';
+import { RequestRecord } from '../record.js';
+import { type RetryScope, currentRetryScope } from '../request/retry-scope.js';
+import { tapBody } from '../stream/body-tap.js';
+import { createJsonReader } from '../stream/json-reader.js';
+import { createSseReader } from '../stream/sse-reader.js';
+import { classifyFetchError } from './classify.js';
+import { type PreparedRequest, prepareRequest } from './prepare.js';
+
+type Fetch = typeof globalThis.fetch;
+
+/**
+ * Wraps a fetch so that every call to a metered endpoint is timed at the network boundary: the
+ * request is prepared once, each HTTP attempt is counted, and a successful response's body is
+ * read through a tap as it arrives. Everything inferometer does is guarded: if it fails, the call
+ * goes on unmetered, and what the app receives is what `underlying` returned or threw.
+ */
+export function createMeteredFetch(config: MeterConfig, underlying: () => Fetch): Fetch {
+  return async function meteredFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    let prepared: PreparedRequest;
+    try {
+      prepared = prepareRequest(config, input, init);
+    } catch (error) {
+      reportInternalError('preparing a request', error);
+      return underlying()(input, init);
+    }
+    if (prepared.described === undefined) return underlying()(prepared.input, prepared.init);
+
+    const scope = currentRetryScope();
+    let record = scope?.record;
+    try {
+      if (record === undefined) {
+        record = new RequestRecord(prepared.attributes, prepared.described.stream, performance.now(), (r) =>
+          config.recorder.requestFinished(r),
+        );
+        if (scope !== undefined) scope.record = record;
+        config.recorder.requestStarted(prepared.attributes);
+      }
+    } catch (error) {
+      reportInternalError('starting a request record', error);
+      return underlying()(prepared.input, prepared.init);
+    }
+    return attempt(config, underlying(), prepared, prepared.init, record, scope);
+  };
+}
+
+/** One HTTP attempt (and, if the provider rejects `stream_options`, one more without it). */
+async function attempt(
+  config: MeterConfig,
+  fetch: Fetch,
+  prepared: PreparedRequest,
+  init: RequestInit | undefined,
+  record: RequestRecord,
+  scope: RetryScope | undefined,
+): Promise<Response> {
+  const signal = init?.signal ?? undefined;
+  const attemptStart = performance.now();
+  record.attempts++;
+  let response: Response;
+  try {
+    response = await fetch(prepared.input, init);
+  } catch (error) {
+    const now = performance.now();
+    const failure = classifyFetchError(error, signal, now - attemptStart, prepared.timeoutSeconds);
+    config.recorder.attempt(prepared.attributes, undefined, failure.errorType ?? 'cancelled');
+    failed(record, scope, failure.outcome, failure.errorType, now);
+    throw error;
+  }
+  const now = performance.now();
+  record.headersAt = now;
+  config.recorder.attempt(prepared.attributes, response.status, undefined);
+
+  if (!response.ok) {
+    const withoutInjection = prepared.withoutInjection;
+    if (response.status === 400 && withoutInjection !== undefined && init !== withoutInjection) {
+      // Some OpenAI-compatible servers reject `stream_options`. Ask again without it, and never
+      // ask that server again: inferometer must not turn a working call into a failing one.
+      const text = await response.text();
+      if (/stream_options|include_usage/.test(text)) {
+        config.usageRejectedBy.add(prepared.described!.url.origin);
+        return attempt(config, fetch, prepared, withoutInjection, record, scope);
+      }
+      response = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    }
+    failed(record, scope, 'error', String(response.status), now);
+    return response;
+  }
+
+  if (scope !== undefined) scope.lastFailure = undefined;
+  try {
+    if (response.body === null) {
+      record.finish('success', undefined, now);
+      return response;
+    }
+    const sse = response.headers.get('content-type')?.includes('text/event-stream') === true;
+    record.streaming = sse;
+    const injected = prepared.withoutInjection !== undefined && init === prepared.init;
+    const reader = sse
+      ? createSseReader(record, {
+          format: prepared.described!.format,
+          hideUsage: injected,
+          admitErrorCode: (code) => admitErrorCode(config, code),
+        })
+      : createJsonReader(record);
+    return tapBody(response, reader, record, signal);
+  } catch (error) {
+    reportInternalError('tapping a response body', error);
+    record.finish('success', undefined, now);
+    return response;
+  }
+}
+
+/**
+ * An attempt failed. Inside the openai SDK's retry scope the SDK decides whether it retries, so
+ * the request is only ended when the SDK gives up (see instrument.ts); elsewhere it ends now.
+ */
+function failed(record: RequestRecord, scope: RetryScope | undefined, outcome: 'error' | 'cancelled' | 'success', errorType: string | undefined, at: number): void {
+  if (scope !== undefined) scope.lastFailure = { outcome, errorType, at };
+  else record.finish(outcome, errorType, at);
+}

@@ -1,0 +1,85 @@
+import { resolveConfig } from './config.js';
+import { reportInternalError, warnOnce } from './diag.js';
+import { configError } from './errors.js';
+import { classifySdkError } from './fetch/classify.js';
+import { createMeteredFetch } from './fetch/metered-fetch.js';
+import { type RetryScope, currentRetryScope, runInRetryScope } from './request/retry-scope.js';
+import { OTHER } from './semconv.js';
+import type { InstrumentOptions, MeterOptions } from './types.js';
+
+/** The parts of an openai client (v5, v6, v7) that instrument() relies on. */
+interface OpenAIClientLike {
+  fetch: typeof globalThis.fetch;
+  withOptions(options: { fetch: typeof globalThis.fetch }): OpenAIClientLike;
+  makeRequest?: (...args: unknown[]) => Promise<unknown>;
+}
+
+const instrumented = new WeakSet<object>();
+
+/**
+ * Returns a copy of an `openai` client (v5, v6 or v7; also `AzureOpenAI`) of the same class whose
+ * calls are metered. The copy sends through the client's own fetch (a custom `fetch` option stays
+ * underneath); every call returns the SDK's own objects (`APIPromise`, `Stream`, helpers). The
+ * original client is left as it was.
+ *
+ * Retries are seen as what they are: the attempts of one logical request share one record, so a
+ * 429 followed by a success is one successful request of two `inferometer.attempts`, timed from the
+ * first attempt.
+ *
+ * @throws InferometerConfigError when an option is invalid or `client` is not an openai client
+ * @example
+ * const client = instrument(new OpenAI(), { workload: 'chat' });
+ */
+export function instrument<T extends object>(client: T, options?: InstrumentOptions): T {
+  const config = resolveConfig(options as MeterOptions | undefined, false);
+  const c = client as unknown as OpenAIClientLike;
+  if (typeof c !== 'object' || c === null || typeof c.withOptions !== 'function' || typeof c.fetch !== 'function') {
+    throw configError('client', 'an openai client (openai ^5 || ^6 || ^7) with `withOptions()` and `fetch`', client);
+  }
+  if (instrumented.has(c)) {
+    warnOnce('instrument-twice', 'instrument() was given a client it already instruments; it is returned as it is (metering it twice would count every request twice)');
+    return client;
+  }
+  const underlying = c.fetch;
+  const copy = c.withOptions({ fetch: createMeteredFetch(config, () => underlying) });
+  meterRetries(copy);
+  instrumented.add(copy);
+  return copy as unknown as T;
+}
+
+/**
+ * Opens a retry scope around each logical request of the SDK (its `makeRequest`, which calls
+ * itself for every retry), so that the fetch layer links attempts, and ends the request when the
+ * SDK gives up. If a future SDK has no `makeRequest`, each attempt is metered as its own request.
+ */
+function meterRetries(client: OpenAIClientLike): void {
+  const original = client.makeRequest;
+  if (typeof original !== 'function') {
+    warnOnce('no-make-request', 'this openai client has no makeRequest(): retries are metered as separate requests');
+    return;
+  }
+  client.makeRequest = function meteredMakeRequest(this: unknown, ...args: unknown[]): Promise<unknown> {
+    // A retry (its third argument names the request it retries) stays in the scope it runs in.
+    if (args[2] !== undefined && currentRetryScope() !== undefined) return original.apply(this, args);
+    const scope: RetryScope = { record: undefined, lastFailure: undefined };
+    const result = runInRetryScope(scope, () => original.apply(this, args));
+    result.then(undefined, (error: unknown) => endFailedScope(scope, error));
+    return result;
+  };
+}
+
+/** The SDK gave up on a request (after its retries, or because the app aborted): end its record. */
+function endFailedScope(scope: RetryScope, error: unknown): void {
+  try {
+    const record = scope.record;
+    if (record === undefined || record.finished) return;
+    const last = scope.lastFailure;
+    const sdk = classifySdkError(error);
+    const at = last?.at ?? performance.now();
+    const outcome = sdk?.outcome ?? last?.outcome ?? 'error';
+    if (outcome === 'error') record.finish('error', last?.errorType ?? sdk?.errorType ?? OTHER, at);
+    else record.finish(outcome, undefined, at);
+  } catch (failure) {
+    reportInternalError('ending a failed request', failure);
+  }
+}

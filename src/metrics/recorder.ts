@@ -1,0 +1,98 @@
+import type { Attributes } from '@opentelemetry/api';
+import { PriceBook } from '../cost/price-book.js';
+import { reportInternalError } from '../diag.js';
+import type { RequestRecord } from '../record.js';
+import * as sc from '../semconv.js';
+import type { Instruments } from './instruments.js';
+
+/**
+ * Turns finished {@link RequestRecord}s into OpenTelemetry measurements. This is the only place
+ * that records; every entry point is guarded, so a meter or exporter that throws is reported
+ * through `diag` and never reaches the app.
+ */
+export class MetricRecorder {
+  readonly #instruments: () => Instruments;
+  readonly #prices: PriceBook;
+
+  /** @param instruments the instruments to record to, looked up when a request starts or ends */
+  constructor(instruments: () => Instruments, prices: PriceBook) {
+    this.#instruments = instruments;
+    this.#prices = prices;
+  }
+
+  requestStarted(attributes: Attributes): void {
+    try {
+      this.#instruments().active.add(1, attributes);
+    } catch (error) {
+      reportInternalError('recording requests.active', error);
+    }
+  }
+
+  /** One HTTP attempt: its status code, or the transport error that ended it. */
+  attempt(attributes: Attributes, status: number | undefined, errorType: string | undefined): void {
+    try {
+      const attrs: Attributes = { ...attributes };
+      if (status !== undefined) attrs[sc.ATTR_HTTP_STATUS_CODE] = status;
+      if (errorType !== undefined) attrs[sc.ATTR_ERROR_TYPE] = errorType;
+      this.#instruments().attempts.add(1, attrs);
+    } catch (error) {
+      reportInternalError('recording attempts', error);
+    }
+  }
+
+  requestFinished(record: RequestRecord): void {
+    try {
+      this.#instruments().active.add(-1, record.attributes);
+    } catch (error) {
+      reportInternalError('recording requests.active', error);
+    }
+    try {
+      this.#record(record);
+    } catch (error) {
+      reportInternalError('recording a finished request', error);
+    }
+  }
+
+  #record(r: RequestRecord): void {
+    const m = this.#instruments();
+    const attrs: Attributes = { ...r.attributes };
+    if (r.responseModel !== undefined) attrs[sc.ATTR_RESPONSE_MODEL] = r.responseModel;
+    if (r.outcome === 'error') attrs[sc.ATTR_ERROR_TYPE] = r.errorType ?? sc.OTHER;
+
+    m.requests.add(1, { ...attrs, [sc.ATTR_OUTCOME]: r.outcome });
+    // A cancelled request's duration says when the app gave up, not how the provider performed.
+    if (r.outcome !== 'cancelled') m.duration.record(seconds(r.end - r.start), attrs);
+
+    if (r.streaming) {
+      if (r.firstChunkAt >= 0) m.timeToFirstChunk.record(seconds(r.firstChunkAt - r.start), attrs);
+      if (r.firstOutputAt >= 0) m.timeToFirstToken.record(seconds(r.firstOutputAt - r.start), attrs);
+      if (r.gaps !== undefined) r.gaps.replay((s) => m.timePerOutputChunk.record(s, attrs));
+      const output = r.usage !== undefined && !r.usage.estimated ? r.usage.output : undefined;
+      const span = r.lastOutputAt - r.firstOutputAt;
+      if (output !== undefined && span > 0) {
+        if (output > 1) m.timePerOutputToken.record(seconds(span) / (output - 1), attrs);
+        m.outputSpeed.record(output / seconds(span), attrs);
+      }
+    }
+
+    const usage = r.usage;
+    if (usage === undefined) return;
+    const usageAttrs = usage.estimated ? { ...attrs, [sc.ATTR_ESTIMATED]: true } : attrs;
+    if (usage.input !== undefined) {
+      m.tokenUsage.record(usage.input, { ...usageAttrs, [sc.ATTR_TOKEN_TYPE]: sc.TOKEN_TYPE_INPUT });
+    }
+    if (usage.output !== undefined) {
+      m.tokenUsage.record(usage.output, { ...usageAttrs, [sc.ATTR_TOKEN_TYPE]: sc.TOKEN_TYPE_OUTPUT });
+    }
+    const model = r.responseModel ?? (r.attributes[sc.ATTR_REQUEST_MODEL] as string | undefined);
+    const price = model === undefined ? null : this.#prices.priceOf(model);
+    if (price !== null) {
+      const usd = PriceBook.cost(price, usage);
+      if (usd > 0) m.cost.add(usd, { ...usageAttrs, [sc.ATTR_OUTCOME]: r.outcome });
+    }
+  }
+}
+
+function seconds(ms: number): number {
+  return ms / 1000;
+}

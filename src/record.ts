@@ -1,0 +1,82 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { GapHistogram } from './stream/gap-histogram.js';
+
+/** How a request ended, from the app's point of view. */
+export type Outcome = 'success' | 'error' | 'cancelled';
+
+/** Token counts of one request. */
+export interface TokenUsage {
+  input: number | undefined;
+  output: number | undefined;
+  /** Input tokens served from the provider's prompt cache (priced apart). */
+  cachedInput: number;
+  /** True when `output` was estimated from the chunks seen, because the provider reported no usage. */
+  estimated: boolean;
+}
+
+/**
+ * The timing record of one logical request (all its attempts): filled in by the fetch wrapper and
+ * the stream readers as bytes arrive, ended exactly once by {@link RequestRecord.finish}, then read
+ * by the metric recorder. Times are `performance.now()` milliseconds; NaN means "did not happen".
+ * It holds no OpenTelemetry object and no prompt or completion text.
+ */
+export class RequestRecord {
+  /** Attributes known before sending (operation, provider, request model, server, workload). */
+  readonly attributes: Attributes;
+  /** Whether the response is an SSE stream (known for sure once its headers arrive). */
+  streaming: boolean;
+  /** When the first attempt was handed to fetch. */
+  readonly start: number;
+  attempts = 0;
+  headersAt = Number.NaN;
+  /** The first SSE data event (any event, also an empty role-only chunk). */
+  firstChunkAt = Number.NaN;
+  /** The first event that carries generated output. */
+  firstOutputAt = Number.NaN;
+  lastOutputAt = Number.NaN;
+  /** Output-carrying events seen, the first one included. */
+  outputChunks = 0;
+  /** Gaps between consecutive output-carrying events; undefined until the second one. */
+  gaps: GapHistogram | undefined = undefined;
+  /** The last byte of the response body, or the moment the request failed or was cancelled. */
+  end = Number.NaN;
+  outcome: Outcome | undefined = undefined;
+  errorType: string | undefined = undefined;
+  responseModel: string | undefined = undefined;
+  usage: TokenUsage | undefined = undefined;
+
+  readonly #onFinish: (record: RequestRecord) => void;
+
+  constructor(
+    attributes: Attributes,
+    streaming: boolean,
+    start: number,
+    onFinish: (record: RequestRecord) => void,
+  ) {
+    this.attributes = attributes;
+    this.streaming = streaming;
+    this.start = start;
+    this.#onFinish = onFinish;
+  }
+
+  get finished(): boolean {
+    return this.outcome !== undefined;
+  }
+
+  /**
+   * Ends the request; every later call is ignored, so completion, break, abort, error and garbage
+   * collection may all race to call it.
+   */
+  finish(outcome: Outcome, errorType: string | undefined, end: number): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = outcome;
+    this.errorType = outcome === 'error' ? errorType : undefined;
+    this.end = end;
+    if (this.usage === undefined && this.outputChunks > 0) {
+      // No usage arrived (cancelled, interrupted, or a provider that never sends it): estimate
+      // output tokens as one per output chunk, which is how OpenAI-style servers stream, and say so.
+      this.usage = { input: undefined, output: this.outputChunks, cachedInput: 0, estimated: true };
+    }
+    this.#onFinish(this);
+  }
+}

@@ -1,0 +1,24 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Failure } from '../fetch/classify.js';
+import type { RequestRecord } from '../record.js';
+
+/**
+ * One logical request of the openai SDK: the attempts it makes (first try and retries) share one
+ * record, so a 429 followed by a success counts as one successful request of two attempts, timed
+ * from the first. The SDK runs every attempt inside the scope that `instrument()` opens.
+ */
+export interface RetryScope {
+  record: RequestRecord | undefined;
+  /** How the latest attempt failed, when it did; the SDK may still retry. */
+  lastFailure: (Failure & { readonly at: number }) | undefined;
+}
+
+const storage = new AsyncLocalStorage<RetryScope>();
+
+export function currentRetryScope(): RetryScope | undefined {
+  return storage.getStore();
+}
+
+export function runInRetryScope<T>(scope: RetryScope, fn: () => T): T {
+  return storage.run(scope, fn);
+}

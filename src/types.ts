@@ -1,0 +1,88 @@
+import type { MeterProvider } from '@opentelemetry/api';
+
+/** What a workload function is told about a request, before it is sent. No prompt text. */
+export interface RequestDescription {
+  /** `gen_ai.operation.name`: `chat` (chat completions and Responses), `text_completion` or `embeddings`. */
+  readonly operation: string;
+  /** The model the request asks for (`gen_ai.request.model`), or `undefined` if the body names none. */
+  readonly model: string | undefined;
+  /** Whether the request asks for a streamed (SSE) response. */
+  readonly stream: boolean;
+  /** The full request URL. */
+  readonly url: string;
+}
+
+/**
+ * The workload class of a request: a fixed name, or a function that derives it from the request.
+ * A function that throws, or returns something that is not a valid name, records `_OTHER` and
+ * logs one `diag` warning.
+ *
+ * @example 'chat'
+ * @example (req) => (req.stream ? 'chat' : 'batch')
+ */
+export type WorkloadOption = string | ((request: RequestDescription) => string);
+
+/** Prices in USD per million tokens. */
+export interface ModelPrice {
+  /** USD per million input (prompt) tokens. */
+  readonly input: number;
+  /** USD per million output (completion) tokens, reasoning tokens included. */
+  readonly output: number;
+  /** USD per million cached input tokens. @default the `input` price */
+  readonly cachedInput?: number;
+}
+
+/** Model name -> price. Matched on the response model, then with a date suffix removed (`gpt-4o-mini-2024-07-18` -> `gpt-4o-mini`). */
+export type PriceTable = Readonly<Record<string, ModelPrice>>;
+
+/** Options of {@link meteredFetch}; {@link instrument} takes the same. */
+export interface MeterOptions {
+  /**
+   * The workload class of every request that names none itself (by the `x-inferometer-workload`
+   * header or {@link withWorkload}). Names are 1-64 characters of `A-Z a-z 0-9 . _ - : /`.
+   * @default 'default'
+   * @example { workload: 'chat' }
+   * @example { workload: (req) => (req.model?.startsWith('o') ? 'reasoning' : 'chat') }
+   */
+  readonly workload?: WorkloadOption;
+  /**
+   * The OpenTelemetry MeterProvider to record with.
+   * @default the global MeterProvider (`metrics.getMeterProvider()`), which is a no-op until the app registers an SDK
+   */
+  readonly meterProvider?: MeterProvider;
+  /**
+   * Prices that add to or override the built-in OpenAI table (see `DEFAULT_PRICES`), for any provider.
+   * @default {}
+   * @example { 'llama3.3-70b-instruct': { input: 0.65, output: 0.65 } }
+   */
+  readonly prices?: PriceTable;
+  /**
+   * Ask streamed chat and legacy completions for their token usage
+   * (`stream_options.include_usage`) when the app did not, and hide the extra usage-only chunk
+   * from the app so it sees exactly the chunks it would see without inferometer. A provider that
+   * rejects the option gets the request again without it, and is not asked again.
+   * @default true
+   */
+  readonly injectStreamUsage?: boolean;
+  /**
+   * How many distinct workload classes are recorded; further names are recorded as `_OTHER`
+   * (one `diag` warning), which keeps the number of time series bounded.
+   * @default 50
+   */
+  readonly maxWorkloadClasses?: number;
+  /**
+   * `gen_ai.provider.name` for hosts inferometer does not recognise (it knows OpenAI, Azure
+   * OpenAI and the common OpenAI-compatible clouds by their host names).
+   * @default 'openai'
+   * @example { provider: 'vllm' }
+   */
+  readonly provider?: string;
+  /**
+   * The fetch to send requests with (for {@link meteredFetch}; {@link instrument} uses the client's own).
+   * @default globalThis.fetch
+   */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** Options of {@link instrument}. */
+export type InstrumentOptions = Omit<MeterOptions, 'fetch'>;
