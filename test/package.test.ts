@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { VERSION } from '../src/version.js';
+import { useHarness } from './support/harness.ts';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Record<string, any>;
+const h = useHarness();
+
+/** The package as npm would publish it (`npm test` builds dist/ first, in `pretest`). */
+function packedFiles(): string[] {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' });
+  return (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path).sort();
+}
+
+describe('the package is the product', () => {
+  it('ships only dist, README, CHANGELOG and package.json', () => {
+    const files = packedFiles();
+    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'CHANGELOG.md', 'package.json']));
+    expect(files.filter((f) => !/^(dist\/|README\.md$|CHANGELOG\.md$|package\.json$)/.test(f))).toEqual([]);
+  });
+
+  it('declares what the brief promises: engines, peers, one dependency, no side effects', () => {
+    expect(pkg['engines']).toEqual({ node: '>=22' });
+    expect(pkg['sideEffects']).toBe(false);
+    expect(Object.keys(pkg['dependencies'])).toEqual(['eventsource-parser']);
+    expect(pkg['peerDependencies']).toMatchObject({ '@opentelemetry/api': expect.any(String), openai: '^5 || ^6 || ^7' });
+    expect(pkg['peerDependenciesMeta']).toEqual({ openai: { optional: true } });
+    expect(VERSION).toBe(pkg['version']);
+  });
+
+  it('keeps the bundle small and free of what must never be in it', () => {
+    for (const file of ['dist/index.js', 'dist/index.cjs']) {
+      expect(statSync(file).size).toBeLessThan(64 * 1024);
+      const code = readFileSync(file, 'utf8');
+      const imports = [...code.matchAll(/(?:from |require\()['"]([^'"]+)['"]/g)].map((m) => m[1]);
+      expect(new Set(imports)).toEqual(new Set(['@opentelemetry/api', 'async_hooks', 'eventsource-parser']));
+    }
+  });
+
+  it('loads as CommonJS and as ESM', () => {
+    const cjs = execFileSync(process.execPath, ['-e', "const m = require('./dist/index.cjs'); console.log(typeof m.instrument, typeof m.meteredFetch, typeof m.withWorkload)"], { encoding: 'utf8' });
+    expect(cjs.trim()).toBe('function function function');
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('inferometer'); console.log(typeof m.instrument)"], { encoding: 'utf8' });
+    expect(esm.trim()).toBe('function');
+  });
+
+  it('runs against the openai major CI asked for (INFEROMETER_OPENAI), so the peer range is tested, not claimed', async () => {
+    await new OpenAI({ baseURL: h.server.baseURL, apiKey: 'k' }).chat.completions.create({ model: 'm', messages: [] });
+    const sent = h.server.requests[0]!.headers['x-stainless-package-version'];
+    const dir = process.env['INFEROMETER_OPENAI'];
+    const expected = JSON.parse(readFileSync(dir ? `${dir}/package.json` : 'node_modules/openai/package.json', 'utf8')).version;
+    expect(sent).toBe(expected);
+  });
+});

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { findModel, findUsage } from '../../src/stream/json-text.js';
+
+describe('json-text look-ups', () => {
+  it('finds chat, Responses and embeddings usage, with cached input', () => {
+    expect(findUsage('{"usage":{"prompt_tokens":10,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}}}')).toEqual({ input: 10, output: 3, cachedInput: 4, estimated: false });
+    expect(findUsage('{"usage": {"input_tokens": 7, "input_tokens_details": {"cached_tokens": 2}, "output_tokens": 9}, "user": null}')).toEqual({ input: 7, output: 9, cachedInput: 2, estimated: false });
+    expect(findUsage('{"data":[],"usage":{"prompt_tokens":5,"total_tokens":5}}')).toEqual({ input: 5, output: undefined, cachedInput: 0, estimated: false });
+  });
+
+  it('is not fooled by completion text that mentions usage or model', () => {
+    const text = JSON.stringify({ model: 'real', choices: [{ message: { content: 'fake "usage":{"prompt_tokens":999} and "model":"fake"' } }], usage: { prompt_tokens: 1, completion_tokens: 2 } });
+    expect(findUsage(text)).toMatchObject({ input: 1, output: 2 });
+    expect(findModel(text)).toBe('real');
+    const noUsage = JSON.stringify({ choices: [{ message: { content: '"usage":{"prompt_tokens":999}' } }] });
+    expect(findUsage(noUsage)).toBeUndefined();
+  });
+
+  it('returns undefined for null, missing or truncated usage', () => {
+    expect(findUsage('{"usage":null}')).toBeUndefined();
+    expect(findUsage('{"usage":{"prompt_tokens":1')).toBeUndefined();
+    expect(findUsage('{}')).toBeUndefined();
+  });
+});
