@@ -32,10 +32,11 @@ describe('options are validated up front, with messages that say what was expect
 
   it('leaves the given client untouched', () => {
     const original = client();
-    const fetchBefore = original.fetch;
+    const fetchOf = (c: OpenAI) => (c as unknown as { fetch: unknown }).fetch;
+    const fetchBefore = fetchOf(original);
     const metered = instrument(original);
     expect(metered).not.toBe(original);
     expect(metered).toBeInstanceOf(OpenAI);
-    expect(original.fetch).toBe(fetchBefore);
+    expect(fetchOf(original)).toBe(fetchBefore);
   });
 });
