@@ -42,9 +42,23 @@ export function instrument<T extends object>(client: T, options?: InstrumentOpti
   }
   const underlying = c.fetch;
   const copy = c.withOptions({ fetch: createMeteredFetch(config, () => underlying) });
-  meterRetries(copy);
-  instrumented.add(copy);
+  adopt(copy);
   return copy as unknown as T;
+}
+
+/**
+ * Marks a metered copy and keeps it whole across `withOptions()`: the SDK copies the metered
+ * fetch itself (it is in the client's options), and this adds the retry scope to the new copy.
+ */
+function adopt(client: OpenAIClientLike): void {
+  meterRetries(client);
+  const withOptions = client.withOptions;
+  client.withOptions = function meteredWithOptions(this: unknown, options) {
+    const next = withOptions.call(this, options);
+    if (next.fetch === client.fetch) adopt(next);
+    return next;
+  };
+  instrumented.add(client);
 }
 
 /**

@@ -61,6 +61,15 @@ describe('HTTP errors and retries', () => {
     expect(s.sum('inferometer.attempts')).toBe(2);
   });
 
+  it('keeps retry-aware metering on a copy made with withOptions()', async () => {
+    h.server.enqueue({ kind: 'json', status: 429, headers: { 'retry-after-ms': '1' } }, { kind: 'json' });
+    await h.client().withOptions({ maxRetries: 1 }).chat.completions.create(CHAT);
+    const s = await h.finished();
+    expect(s.sum('inferometer.requests')).toBe(1);
+    expect(s.sum('inferometer.requests', { 'inferometer.outcome': 'success' })).toBe(1);
+    expect(s.sum('inferometer.attempts')).toBe(2);
+  });
+
   it('meters each attempt as a request under a bare meteredFetch (no SDK knowledge)', async () => {
     const { meteredFetch } = await import('../src/index.js');
     h.server.enqueue({ kind: 'json', status: 429, headers: { 'retry-after-ms': '1' } }, { kind: 'json' });

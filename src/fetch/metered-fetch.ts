@@ -31,7 +31,7 @@ export function createMeteredFetch(config: MeterConfig, underlying: () => Fetch)
     const scope = currentRetryScope();
     let record = scope?.record;
     try {
-      if (record === undefined) {
+      if (record === undefined || record.finished) {
         record = new RequestRecord(prepared.attributes, prepared.described.stream, performance.now(), (r) =>
           config.recorder.requestFinished(r),
         );
