@@ -7,6 +7,7 @@ import { type Instruments, instrumentsFor } from './metrics/instruments.js';
 import { MetricRecorder } from './metrics/recorder.js';
 import type { MeterOptions, ModelPrice, PriceTable, WorkloadOption } from './types.js';
 import { OTHER } from './semconv.js';
+import { validateSlo } from './slo/objectives.js';
 import { VERSION } from './version.js';
 import { CappedSet } from './workload/capped-set.js';
 import { WORKLOAD_NAME_RULE, isWorkloadName } from './workload/names.js';
@@ -24,7 +25,7 @@ export interface MeterConfig {
   readonly usageRejectedBy: Set<string>;
 }
 
-const KNOWN = ['workload', 'meterProvider', 'prices', 'injectStreamUsage', 'maxWorkloadClasses', 'provider', 'fetch'] as const;
+const KNOWN = ['workload', 'meterProvider', 'prices', 'slo', 'injectStreamUsage', 'maxWorkloadClasses', 'provider', 'fetch'] as const;
 const PROVIDER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** Distinct provider error codes kept as `error.type` values before `_OTHER`. */
 const MAX_ERROR_CODES = 32;
@@ -45,7 +46,7 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
       throw new InferometerConfigError(`Unknown option \`${key}\`; the options are ${known}`);
     }
   }
-  const { workload = 'default', meterProvider, prices = {}, injectStreamUsage = true, maxWorkloadClasses = 50, provider = 'openai', fetch } = options;
+  const { workload = 'default', meterProvider, prices = {}, slo = {}, injectStreamUsage = true, maxWorkloadClasses = 50, provider = 'openai', fetch } = options;
 
   if (typeof workload !== 'function' && !isWorkloadName(workload)) {
     throw configError('workload', `${WORKLOAD_NAME_RULE} or a function of the request`, workload);
@@ -54,6 +55,7 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
     throw configError('meterProvider', 'an OpenTelemetry MeterProvider (an object with getMeter())', meterProvider);
   }
   validatePrices(prices);
+  validateSlo(slo);
   if (typeof injectStreamUsage !== 'boolean') throw configError('injectStreamUsage', 'a boolean', injectStreamUsage);
   if (!Number.isInteger(maxWorkloadClasses) || maxWorkloadClasses < 1 || maxWorkloadClasses > 10_000) {
     throw configError('maxWorkloadClasses', 'an integer from 1 to 10000', maxWorkloadClasses);
@@ -81,7 +83,7 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
     errorCodes: new CappedSet(MAX_ERROR_CODES, () =>
       warnOnce('error-code-cap', `more than ${MAX_ERROR_CODES} distinct provider error codes: further ones are recorded as _OTHER`),
     ),
-    recorder: new MetricRecorder(instruments, new PriceBook({ ...DEFAULT_PRICES, ...prices })),
+    recorder: new MetricRecorder(instruments, new PriceBook({ ...DEFAULT_PRICES, ...prices }), slo),
     usageRejectedBy: new Set(),
   };
 }

@@ -22,6 +22,8 @@ export const METRIC_REQUESTS = 'inferometer.requests' as const;
 export const METRIC_REQUESTS_ACTIVE = 'inferometer.requests.active' as const;
 export const METRIC_ATTEMPTS = 'inferometer.attempts' as const;
 export const METRIC_COST = 'inferometer.cost' as const;
+export const METRIC_MAX_CHUNK_GAP = 'inferometer.max_chunk_gap' as const;
+export const METRIC_SLO_REQUESTS = 'inferometer.slo.requests' as const;
 
 // Attributes from the semantic conventions.
 export const ATTR_OPERATION_NAME = 'gen_ai.operation.name' as const;
@@ -37,6 +39,10 @@ export const ATTR_HTTP_STATUS_CODE = 'http.response.status_code' as const;
 // Ours.
 export const ATTR_WORKLOAD_CLASS = 'workload.class' as const;
 export const ATTR_OUTCOME = 'inferometer.outcome' as const;
+/** `met` or `missed`, on `inferometer.slo.requests`. */
+export const ATTR_SLO_OUTCOME = 'inferometer.slo.outcome' as const;
+/** What a missed request missed first: an objective (`time_to_first_token`, …), `error` or `cancelled`. */
+export const ATTR_SLO_MISSED = 'inferometer.slo.missed' as const;
 /** `true` on token and cost records estimated from the chunks seen, because no usage arrived. */
 export const ATTR_ESTIMATED = 'inferometer.estimated' as const;
 

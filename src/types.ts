@@ -78,6 +78,14 @@ export interface MeterOptions {
    */
   readonly provider?: string;
   /**
+   * Objectives per workload class, for goodput: every finished request of a class listed here is
+   * judged and counted in `inferometer.slo.requests` as met or missed (with the objective it
+   * missed first). Classes not listed record no SLO metric. See `SLO_PRESETS` for starting points.
+   * @default {}
+   * @example { chat: { timeToFirstToken: 0.8, timePerOutputToken: 0.05 }, batch: { duration: 120, minOutputSpeed: 40 } }
+   */
+  readonly slo?: Readonly<Record<string, Objectives>>;
+  /**
    * The fetch to send requests with (for {@link meteredFetch}; {@link instrument} uses the client's own).
    * @default globalThis.fetch
    */
@@ -86,3 +94,21 @@ export interface MeterOptions {
 
 /** Options of {@link instrument}. */
 export type InstrumentOptions = Omit<MeterOptions, 'fetch'>;
+
+/**
+ * Service level objectives of one workload class. Every objective is optional; a request meets
+ * the class's objectives when it succeeded and meets each one that applies to it (objectives on
+ * streamed quantities do not apply to non-streamed requests).
+ */
+export interface Objectives {
+  /** Seconds from sending to the first output token, at most. @example 0.8 */
+  readonly timeToFirstToken?: number;
+  /** Seconds per output token after the first, at most: (last - first output) / (tokens - 1). @example 0.05 */
+  readonly timePerOutputToken?: number;
+  /** Seconds from sending to the last byte, at most. @example 120 */
+  readonly duration?: number;
+  /** Seconds of the largest gap between two output chunks (a stall), at most. @example 2 */
+  readonly maxChunkGap?: number;
+  /** Output tokens per second between the first and last output, at least. @example 40 */
+  readonly minOutputSpeed?: number;
+}

@@ -14,6 +14,8 @@ export interface Instruments {
   readonly active: UpDownCounter;
   readonly attempts: Counter;
   readonly cost: Counter;
+  readonly maxChunkGap: Histogram;
+  readonly sloRequests: Counter;
 }
 
 const byProvider = new WeakMap<MeterProvider, Instruments>();
@@ -67,6 +69,11 @@ function create(provider: MeterProvider, version: string): Instruments {
     cost: meter.createCounter(sc.METRIC_COST, {
       unit: 'USD',
       description: 'Spend computed from token usage and the price table, failed and cancelled requests included.',
+    }),
+    maxChunkGap: seconds(sc.METRIC_MAX_CHUNK_GAP, 'The largest gap between two output chunks of a streamed request (its worst stall), one record per request.'),
+    sloRequests: meter.createCounter(sc.METRIC_SLO_REQUESTS, {
+      unit: '{request}',
+      description: 'Finished requests of workload classes with objectives, by inferometer.slo.outcome (met, missed) and inferometer.slo.missed.',
     }),
   };
 }

@@ -3,6 +3,8 @@ import { PriceBook } from '../cost/price-book.js';
 import { reportInternalError } from '../diag.js';
 import type { RequestRecord } from '../record.js';
 import * as sc from '../semconv.js';
+import { firstMissed, measure } from '../slo/judge.js';
+import type { Objectives } from '../types.js';
 import type { Instruments } from './instruments.js';
 
 /**
@@ -13,11 +15,16 @@ import type { Instruments } from './instruments.js';
 export class MetricRecorder {
   readonly #instruments: () => Instruments;
   readonly #prices: PriceBook;
+  readonly #slo: Readonly<Record<string, Objectives>>;
 
-  /** @param instruments the instruments to record to, looked up when a request starts or ends */
-  constructor(instruments: () => Instruments, prices: PriceBook) {
+  /**
+   * @param instruments the instruments to record to, looked up when a request starts or ends
+   * @param slo objectives per workload class
+   */
+  constructor(instruments: () => Instruments, prices: PriceBook, slo: Readonly<Record<string, Objectives>>) {
     this.#instruments = instruments;
     this.#prices = prices;
+    this.#slo = slo;
   }
 
   requestStarted(attributes: Attributes): void {
@@ -63,16 +70,25 @@ export class MetricRecorder {
     // A cancelled request's duration says when the app gave up, not how the provider performed.
     if (r.outcome !== 'cancelled') m.duration.record(seconds(r.end - r.start), attrs);
 
+    const measured = measure(r);
     if (r.streaming) {
       if (r.firstChunkAt >= 0) m.timeToFirstChunk.record(seconds(r.firstChunkAt - r.start), attrs);
-      if (r.firstOutputAt >= 0) m.timeToFirstToken.record(seconds(r.firstOutputAt - r.start), attrs);
+      if (measured.timeToFirstToken !== undefined) m.timeToFirstToken.record(measured.timeToFirstToken, attrs);
       if (r.gaps !== undefined) r.gaps.replay((s) => m.timePerOutputChunk.record(s, attrs));
-      const output = r.usage !== undefined && !r.usage.estimated ? r.usage.output : undefined;
-      const span = r.lastOutputAt - r.firstOutputAt;
-      if (output !== undefined && span > 0) {
-        if (output > 1) m.timePerOutputToken.record(seconds(span) / (output - 1), attrs);
-        m.outputSpeed.record(output / seconds(span), attrs);
-      }
+      if (measured.maxChunkGap !== undefined) m.maxChunkGap.record(measured.maxChunkGap, attrs);
+      if (measured.timePerOutputToken !== undefined) m.timePerOutputToken.record(measured.timePerOutputToken, attrs);
+      if (measured.minOutputSpeed !== undefined) m.outputSpeed.record(measured.minOutputSpeed, attrs);
+    }
+
+    const objectives = this.#slo[r.attributes[sc.ATTR_WORKLOAD_CLASS] as string];
+    if (objectives !== undefined) {
+      const missed = firstMissed(r, measured, objectives);
+      m.sloRequests.add(
+        1,
+        missed === undefined
+          ? { ...attrs, [sc.ATTR_SLO_OUTCOME]: 'met' }
+          : { ...attrs, [sc.ATTR_SLO_OUTCOME]: 'missed', [sc.ATTR_SLO_MISSED]: missed },
+      );
     }
 
     const usage = r.usage;
