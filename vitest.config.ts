@@ -9,7 +9,6 @@ export default defineConfig({
   resolve: openai ? { alias: [{ find: /^openai$/, replacement: resolve(openai) }] } : {},
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/fuzz/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // The suite measures timing against a loopback server: keep files from
