@@ -136,8 +136,9 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
       case 'error': {
         let failure: unknown;
         try {
-          const parsed = JSON.parse(data) as { error?: unknown };
-          failure = parsed.error ?? parsed;
+          const parsed = JSON.parse(data) as { error?: unknown; code?: unknown };
+          // The flat shape's `type` is the event name ("error"), not a code: read only `code`.
+          failure = parsed.error ?? { code: parsed.code };
         } catch {
           failure = undefined;
         }
