@@ -8,6 +8,11 @@ import { useHarness } from './support/harness.ts';
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Record<string, any>;
 const h = useHarness();
 
+function importsOf(file: string): string[] {
+  const code = readFileSync(file, 'utf8');
+  return [...code.matchAll(/(?:from |require\()['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+}
+
 /** The package as npm would publish it (`npm test` builds dist/ first, in `pretest`). */
 function packedFiles(): string[] {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' });
@@ -17,7 +22,7 @@ function packedFiles(): string[] {
 describe('the package is the product', () => {
   it('ships only dist, README, CHANGELOG and package.json', () => {
     const files = packedFiles();
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'CHANGELOG.md', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/sdk.js', 'dist/sdk.cjs', 'dist/sdk.d.ts', 'README.md', 'CHANGELOG.md', 'package.json']));
     expect(files.filter((f) => !/^(dist\/|README\.md$|CHANGELOG\.md$|package\.json$)/.test(f))).toEqual([]);
   });
 
@@ -26,17 +31,20 @@ describe('the package is the product', () => {
     expect(pkg['sideEffects']).toBe(false);
     expect(Object.keys(pkg['dependencies'])).toEqual(['eventsource-parser']);
     expect(pkg['peerDependencies']).toMatchObject({ '@opentelemetry/api': expect.any(String), openai: '^5 || ^6 || ^7' });
-    expect(pkg['peerDependenciesMeta']).toEqual({ openai: { optional: true } });
+    expect(pkg['peerDependenciesMeta']).toEqual({ openai: { optional: true }, '@opentelemetry/sdk-metrics': { optional: true } });
     expect(VERSION).toBe(pkg['version']);
   });
 
   it('keeps the bundle small and free of what must never be in it', () => {
     for (const file of ['dist/index.js', 'dist/index.cjs']) {
       expect(statSync(file).size).toBeLessThan(64 * 1024);
-      const code = readFileSync(file, 'utf8');
-      const imports = [...code.matchAll(/(?:from |require\()['"]([^'"]+)['"]/g)].map((m) => m[1]);
-      expect(new Set(imports)).toEqual(new Set(['@opentelemetry/api', 'async_hooks', 'eventsource-parser']));
+      const imports = importsOf(file);
+      expect(new Set(imports.filter((i) => !i.startsWith('./')))).toEqual(new Set(['@opentelemetry/api', 'async_hooks', 'eventsource-parser']));
     }
+    // The optional SDK helper lives in its own entry: the main one never loads the OTel SDK.
+    const mainFiles = ['dist/index.js', ...importsOf('dist/index.js').filter((i) => i.startsWith('./')).map((i) => `dist/${i.slice(2)}`)];
+    for (const file of mainFiles) expect(readFileSync(file, 'utf8')).not.toContain('@opentelemetry/sdk-metrics');
+    expect(importsOf('dist/sdk.js')).toContain('@opentelemetry/sdk-metrics');
   });
 
   it('loads as CommonJS and as ESM', () => {

@@ -1,5 +1,6 @@
 import type { Counter, Histogram, MeterProvider, UpDownCounter } from '@opentelemetry/api';
 import * as sc from '../semconv.js';
+import { HISTOGRAMS, type HistogramSpec } from './histograms.js';
 
 /** Every instrument inferometer records to, created once per MeterProvider. */
 export interface Instruments {
@@ -32,28 +33,21 @@ export function instrumentsFor(provider: MeterProvider, version: string): Instru
 
 function create(provider: MeterProvider, version: string): Instruments {
   const meter = provider.getMeter('inferometer', version);
-  const seconds = (name: string, description: string, buckets = sc.DURATION_BUCKETS) =>
-    meter.createHistogram(name, {
-      unit: 's',
-      description,
-      advice: { explicitBucketBoundaries: [...buckets] },
+  const histogram = (spec: HistogramSpec) =>
+    meter.createHistogram(spec.name, {
+      unit: spec.unit,
+      description: spec.description,
+      advice: { explicitBucketBoundaries: [...spec.buckets] },
     });
   return {
-    duration: seconds(sc.METRIC_OPERATION_DURATION, 'GenAI operation duration: request handed to the network to the last byte of the response.'),
-    tokenUsage: meter.createHistogram(sc.METRIC_TOKEN_USAGE, {
-      unit: '{token}',
-      description: 'Number of input and output tokens used, as billed by the provider.',
-      advice: { explicitBucketBoundaries: [...sc.TOKEN_BUCKETS] },
-    }),
-    timeToFirstChunk: seconds(sc.METRIC_TIME_TO_FIRST_CHUNK, 'Time to the first streamed event of any kind (also an empty role-only chunk).'),
-    timePerOutputChunk: seconds(sc.METRIC_TIME_PER_OUTPUT_CHUNK, 'Time between consecutive streamed output chunks, one record per chunk after the first.'),
-    timeToFirstToken: seconds(sc.METRIC_TIME_TO_FIRST_TOKEN, 'Time to the first streamed event that carries generated output (text, refusal, tool-call arguments, reasoning).'),
-    timePerOutputToken: seconds(sc.METRIC_TIME_PER_OUTPUT_TOKEN, '(last output - first output) / (output tokens - 1), one record per streamed request.', sc.TPOT_BUCKETS),
-    outputSpeed: meter.createHistogram(sc.METRIC_OUTPUT_SPEED, {
-      unit: '{token}/s',
-      description: 'Output tokens / (last output - first output), one record per streamed request.',
-      advice: { explicitBucketBoundaries: [...sc.SPEED_BUCKETS] },
-    }),
+    duration: histogram(HISTOGRAMS.duration),
+    tokenUsage: histogram(HISTOGRAMS.tokenUsage),
+    timeToFirstChunk: histogram(HISTOGRAMS.timeToFirstChunk),
+    timePerOutputChunk: histogram(HISTOGRAMS.timePerOutputChunk),
+    timeToFirstToken: histogram(HISTOGRAMS.timeToFirstToken),
+    timePerOutputToken: histogram(HISTOGRAMS.timePerOutputToken),
+    outputSpeed: histogram(HISTOGRAMS.outputSpeed),
+    maxChunkGap: histogram(HISTOGRAMS.maxChunkGap),
     requests: meter.createCounter(sc.METRIC_REQUESTS, {
       unit: '{request}',
       description: 'Finished requests by inferometer.outcome (success, error, cancelled); retries are not counted again.',
@@ -70,7 +64,6 @@ function create(provider: MeterProvider, version: string): Instruments {
       unit: 'USD',
       description: 'Spend computed from token usage and the price table, failed and cancelled requests included.',
     }),
-    maxChunkGap: seconds(sc.METRIC_MAX_CHUNK_GAP, 'The largest gap between two output chunks of a streamed request (its worst stall), one record per request.'),
     sloRequests: meter.createCounter(sc.METRIC_SLO_REQUESTS, {
       unit: '{request}',
       description: 'Finished requests of workload classes with objectives, by inferometer.slo.outcome (met, missed) and inferometer.slo.missed.',
