@@ -2,7 +2,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
 const demo = join(root, 'examples', 'demo', 'main.ts');
@@ -94,6 +94,10 @@ describe('the demo', () => {
 
   it('keeps serving the metrics in Prometheus format with --keep-serving, and exits cleanly on Ctrl-C', async () => {
     const child = spawn(process.execPath, [demo, '--requests', '20', '--fast', '--prom-port', '0', '--keep-serving'], { cwd: root, env });
+    // Whatever fails below, the demo must not outlive the test.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let stdout = '';
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,151 @@
+/**
+ * The per-workload scorecard, computed only from the collected OpenTelemetry metrics (what a
+ * dashboard over the Prometheus endpoint would show), and its printed form.
+ */
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_OUTCOME,
+  ATTR_WORKLOAD_CLASS,
+  METRIC_ATTEMPTS,
+  METRIC_COST,
+  METRIC_OPERATION_DURATION,
+  METRIC_OUTPUT_SPEED,
+  METRIC_REQUESTS,
+  METRIC_REQUESTS_ACTIVE,
+  METRIC_TIME_PER_OUTPUT_CHUNK,
+  METRIC_TIME_TO_FIRST_TOKEN,
+} from 'inferometer';
+import { type MetricView, histogramQuantile } from './metric-view.ts';
+
+/** What the metrics say about one workload class. Times in seconds, rates as fractions. */
+export interface WorkloadScore {
+  readonly workload: string;
+  readonly requests: { readonly success: number; readonly error: number; readonly cancelled: number; readonly total: number };
+  readonly ttft: { readonly p50: number; readonly p95: number; readonly p99: number };
+  readonly chunkGap: { readonly p50: number; readonly p99: number };
+  readonly outputSpeedP50: number;
+  readonly endToEndP99: number;
+  readonly completedPerHour: number;
+  /** Failed requests per `error.type`, as a fraction of all requests. */
+  readonly errorRates: ReadonlyMap<string, number>;
+  readonly errorRate: number;
+  /** success / (success + error): cancelled requests are the app's choice, not the provider's. */
+  readonly availability: number;
+  readonly retriesPerRequest: number;
+  readonly spend: number;
+  readonly costPerAnswer: number;
+  /** Spend on requests that failed or were cancelled. */
+  readonly wasted: number;
+}
+
+/** The workloads the demo runs, in the order the scorecard shows them; others follow by name. */
+const ORDER = ['chat', 'batch', 'agent'];
+
+/** Computes the scorecard of every workload class found in `inferometer.requests`. */
+export function computeScorecard(view: MetricView): WorkloadScore[] {
+  const workloads = [...view.sumBy(METRIC_REQUESTS, ATTR_WORKLOAD_CLASS).keys()];
+  const rank = (w: string) => (ORDER.includes(w) ? ORDER.indexOf(w) : ORDER.length);
+  workloads.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return workloads.map((w) => scoreOf(view, w));
+}
+
+function scoreOf(view: MetricView, workload: string): WorkloadScore {
+  const only = { [ATTR_WORKLOAD_CLASS]: workload };
+  const outcomes = view.sumBy(METRIC_REQUESTS, ATTR_OUTCOME, only);
+  const success = outcomes.get('success') ?? 0;
+  const error = outcomes.get('error') ?? 0;
+  const cancelled = outcomes.get('cancelled') ?? 0;
+  const total = success + error + cancelled;
+  const quantile = (metric: string, q: number) => histogramQuantile(q, view.histogram(metric, only));
+  const errorCounts = view.sumBy(METRIC_REQUESTS, ATTR_ERROR_TYPE, { ...only, [ATTR_OUTCOME]: 'error' });
+  const spend = view.sum(METRIC_COST, only);
+  // From the workload's first request (when its requests.active series started) to the collection.
+  const window = view.window(METRIC_REQUESTS_ACTIVE, only);
+  return {
+    workload,
+    requests: { success, error, cancelled, total },
+    ttft: { p50: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.5), p95: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.95), p99: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.99) },
+    chunkGap: { p50: quantile(METRIC_TIME_PER_OUTPUT_CHUNK, 0.5), p99: quantile(METRIC_TIME_PER_OUTPUT_CHUNK, 0.99) },
+    outputSpeedP50: quantile(METRIC_OUTPUT_SPEED, 0.5),
+    endToEndP99: quantile(METRIC_OPERATION_DURATION, 0.99),
+    completedPerHour: window > 0 ? (success / window) * 3600 : Number.NaN,
+    errorRates: new Map([...errorCounts].map(([type, n]) => [type, n / total])),
+    errorRate: error / total,
+    availability: success / (success + error),
+    retriesPerRequest: view.sum(METRIC_ATTEMPTS, only) / total - 1,
+    spend,
+    costPerAnswer: spend / success,
+    wasted: view.sum(METRIC_COST, { ...only, [ATTR_OUTCOME]: 'error' }) + view.sum(METRIC_COST, { ...only, [ATTR_OUTCOME]: 'cancelled' }),
+  };
+}
+
+type Row = readonly [label: string, cell: (s: WorkloadScore) => string];
+
+const num = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+const ms = (seconds: number): string => num(seconds * 1000, 0);
+const pct = (fraction: number): string => num(fraction * 100, 1);
+/** Two significant digits, never in exponent notation: `$0.000024`, `$0.011`, `$12.30`. */
+function usd(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (value === 0) return '$0';
+  const decimals = Math.min(12, Math.max(2, 1 - Math.floor(Math.log10(Math.abs(value)))));
+  return `$${value.toFixed(decimals)}`;
+}
+const thousands = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '-');
+
+/** Error types in the order the table lists them: 429 first (rate limits are not outages), then by name. */
+function errorTypes(scores: readonly WorkloadScore[]): string[] {
+  const types = new Set(scores.flatMap((s) => [...s.errorRates.keys()]));
+  return [...types].sort((a, b) => Number(b === '429') - Number(a === '429') || a.localeCompare(b));
+}
+
+function rows(scores: readonly WorkloadScore[]): Row[] {
+  return [
+    ['requests  ok / error / cancelled', (s) => `${s.requests.success} / ${s.requests.error} / ${s.requests.cancelled}`],
+    ['TTFT p50 (ms)', (s) => ms(s.ttft.p50)],
+    ['TTFT p95 (ms)', (s) => ms(s.ttft.p95)],
+    ['TTFT p99 (ms)', (s) => ms(s.ttft.p99)],
+    ['TTFT spread p95-p50 (ms)', (s) => ms(s.ttft.p95 - s.ttft.p50)],
+    ['chunk gap p50 (ms)', (s) => num(s.chunkGap.p50 * 1000, 1)],
+    ['chunk gap p99 (ms)', (s) => num(s.chunkGap.p99 * 1000, 1)],
+    ['output speed p50 (tokens/s)', (s) => num(s.outputSpeedP50, 0)],
+    ['end-to-end p99 (s)', (s) => num(s.endToEndP99, 2)],
+    ['completed (requests/hour)', (s) => thousands(s.completedPerHour)],
+    ['availability (%)', (s) => pct(s.availability)],
+    ['error rate, all (%)', (s) => pct(s.errorRate)],
+    ...errorTypes(scores).map((type): Row => [`  error.type=${type} (%)`, (s) => pct(s.errorRates.get(type) ?? 0)]),
+    ['retries per request', (s) => num(s.retriesPerRequest, 2)],
+    ['spend (USD)', (s) => usd(s.spend)],
+    ['cost per completed answer (USD)', (s) => usd(s.costPerAnswer)],
+    ['wasted spend (USD, failed+cancelled)', (s) => usd(s.wasted)],
+  ];
+}
+
+/** The scorecard as an aligned table: one row per measure (units in the row header), one column per workload. */
+export function formatScorecard(scores: readonly WorkloadScore[]): string {
+  const table = rows(scores);
+  const labelWidth = Math.max(...table.map(([label]) => label.length));
+  const cells = table.map(([, cell]) => scores.map(cell));
+  const widths = scores.map((s, i) => Math.max(s.workload.length, ...cells.map((row) => row[i]!.length)) + 2);
+  const line = (label: string, values: readonly string[]) =>
+    `  ${label.padEnd(labelWidth)}${values.map((v, i) => v.padStart(widths[i]!)).join('')}`;
+  const header = line('', scores.map((s) => s.workload));
+  const rule = `  ${'-'.repeat(header.length - 2)}`;
+  return [header, rule, ...table.map(([label], r) => line(label, cells[r]!))].join('\n');
+}
+
+/** One line per workload naming the yardstick that matters for it (the product brief), with its value. */
+export function formatYardsticks(scores: readonly WorkloadScore[]): string {
+  const lines: string[] = [];
+  for (const s of scores) {
+    const rate429 = s.errorRates.get('429') ?? 0;
+    if (s.workload === 'chat') {
+      lines.push(`  chat   TTFT p95 ${ms(s.ttft.p95)} ms (spread ${ms(s.ttft.p95 - s.ttft.p50)} ms): how fast the first token appears, and how consistently.`);
+    } else if (s.workload === 'batch') {
+      lines.push(`  batch  output speed p50 ${num(s.outputSpeedP50, 0)} tokens/s, ${thousands(s.completedPerHour)} completed/hour: sustained throughput, not latency.`);
+    } else if (s.workload === 'agent') {
+      lines.push(`  agent  end-to-end p99 ${num(s.endToEndP99, 2)} s, error rate ${pct(s.errorRate)}% (429s ${pct(rate429)}%), ${usd(s.costPerAnswer)} per answer: its worst requests, its failures, its cost.`);
+    }
+  }
+  return lines.join('\n');
+}
