@@ -110,15 +110,15 @@ describe('chat completions stream', () => {
     const t = server.timeline(0);
     const arrival = server.requests[0]!.receivedAt;
     expect(t.headersAt! - arrival).toBeGreaterThanOrEqual(60);
-    expect(t.headersAt! - arrival).toBeLessThan(60 + 5);
+    expect(t.headersAt! - arrival).toBeLessThan(60 + 12); // timers on a shared machine
     expect(t.firstOutputAt! - arrival).toBeGreaterThanOrEqual(150);
-    expect(t.firstOutputAt! - arrival).toBeLessThan(150 + 5);
+    expect(t.firstOutputAt! - arrival).toBeLessThan(150 + 12); // timers on a shared machine
     // role chunk + 4 contents + finish chunk + [DONE]
     expect(t.events).toHaveLength(7);
     const outputs = t.events.slice(1, 5).map((e) => e - arrival);
     [150, 190, 280, 300].forEach((due, i) => {
       expect(outputs[i]!).toBeGreaterThanOrEqual(due);
-      expect(outputs[i]!).toBeLessThan(due + 5);
+      expect(outputs[i]!).toBeLessThan(due + 12); // timers on a shared machine
     });
     expect(t.endAt).toBeGreaterThanOrEqual(t.events.at(-1)!);
   });
