@@ -10,7 +10,7 @@ export interface TokenUsage {
   output: number | undefined;
   /** Input tokens served from the provider's prompt cache (priced apart). */
   cachedInput: number;
-  /** True when `output` was estimated from the chunks seen, because the provider reported no usage. */
+  /** True when the counts were estimated (output from the chunks seen, input from the prompt's length), because the provider reported no usage. */
   estimated: boolean;
 }
 
@@ -44,6 +44,8 @@ export class RequestRecord {
   errorType: string | undefined = undefined;
   responseModel: string | undefined = undefined;
   usage: TokenUsage | undefined = undefined;
+  /** Input tokens guessed from the prompt, used only when no usage arrives. */
+  estimatedInputTokens: number | undefined = undefined;
 
   readonly #onFinish: (record: RequestRecord) => void;
 
@@ -73,9 +75,10 @@ export class RequestRecord {
     this.errorType = outcome === 'error' ? errorType : undefined;
     this.end = end;
     if (this.usage === undefined && this.outputChunks > 0) {
-      // No usage arrived (cancelled, interrupted, or a provider that never sends it): estimate
-      // output tokens as one per output chunk, which is how OpenAI-style servers stream, and say so.
-      this.usage = { input: undefined, output: this.outputChunks, cachedInput: 0, estimated: true };
+      // No usage arrived (cancelled, interrupted, or a provider that never sends it), yet output
+      // was generated and is billed: estimate output tokens as one per output chunk (how
+      // OpenAI-style servers stream) and input from the prompt's length, and say so.
+      this.usage = { input: this.estimatedInputTokens, output: this.outputChunks, cachedInput: 0, estimated: true };
     }
     this.#onFinish(this);
   }

@@ -35,6 +35,7 @@ export function createMeteredFetch(config: MeterConfig, underlying: () => Fetch)
         record = new RequestRecord(prepared.attributes, prepared.described.stream, performance.now(), (r) =>
           config.recorder.requestFinished(r),
         );
+        record.estimatedInputTokens = prepared.described.estimatedInputTokens;
         if (scope !== undefined) scope.record = record;
         config.recorder.requestStarted(prepared.attributes);
       }

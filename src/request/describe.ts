@@ -13,6 +13,11 @@ export interface DescribedRequest {
   readonly stream: boolean;
   /** The parsed JSON body, when the body is a JSON string (as the openai SDK sends it). */
   readonly body: Record<string, unknown> | undefined;
+  /**
+   * Input tokens guessed from the prompt's characters (4 per token), for requests that end
+   * without usage; undefined when the body has no prompt text.
+   */
+  readonly estimatedInputTokens: number | undefined;
 }
 
 const OPERATIONS: ReadonlyArray<readonly [suffix: string, operation: string, format: ResponseFormat]> = [
@@ -42,7 +47,24 @@ export function describeRequest(url: string, method: string, body: unknown): Des
     model,
     stream: json?.['stream'] === true,
     body: json,
+    estimatedInputTokens: json === undefined ? undefined : estimateInputTokens(json),
   };
+}
+
+/** The prompt-carrying members of chat completions, Responses, legacy completions and embeddings. */
+const PROMPT_KEYS = ['messages', 'input', 'prompt', 'instructions'] as const;
+const CHARS_PER_TOKEN = 4;
+
+function estimateInputTokens(body: Record<string, unknown>): number | undefined {
+  let chars = 0;
+  const walk = (value: unknown, depth: number): void => {
+    if (typeof value === 'string') chars += value.length;
+    else if (depth < 8 && typeof value === 'object' && value !== null) {
+      for (const v of Array.isArray(value) ? value : Object.values(value)) walk(v, depth + 1);
+    }
+  };
+  for (const key of PROMPT_KEYS) walk(body[key], 0);
+  return chars === 0 ? undefined : Math.ceil(chars / CHARS_PER_TOKEN);
 }
 
 function parseJsonObject(body: unknown): Record<string, unknown> | undefined {
