@@ -125,7 +125,7 @@ describe('transport failures', () => {
     const s = await h.finished();
     expect(s.sum('inferometer.requests', { 'error.type': 'stream_interrupted' })).toBe(1);
     // the chunks seen before the break are recorded, and their tokens estimated
-    expect(s.points('gen_ai.client.token.usage', { 'inferometer.estimated': true })).toHaveLength(1);
+    expect(s.points('gen_ai.client.token.usage', { 'inferometer.estimated': true, 'gen_ai.token.type': 'output' })).toHaveLength(1);
   });
 
   it('records an in-stream error event with the provider code as error.type', async () => {
