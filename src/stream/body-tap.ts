@@ -40,40 +40,48 @@ export function tapBody(response: Response, reader: BodyReader, record: RequestR
     else finish('error', ERROR_STREAM_INTERRUPTED, at);
   };
 
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+
+  // Per chunk: one read of the source, one timestamp, the reader, one enqueue. The two
+  // callbacks are made once per stream, not once per chunk.
+  const onRead = ({ done, value }: ReadableStreamReadResult<Uint8Array>): void => {
+    const now = performance.now();
+    let out: Uint8Array | null = null;
+    try {
+      out = done ? reader.end(now) : reader.push(value, now);
+    } catch (error) {
+      reportInternalError('reading a response body', error);
+      out = done ? null : value; // the app still gets its bytes
+    }
+    if (out !== null && out.byteLength > 0) controller.enqueue(out);
+    if (done) {
+      controller.close();
+      settle(now, false);
+    } else {
+      lastByteAt = now;
+    }
+  };
+
+  const onReadFailed = (error: unknown): void => {
+    settle(performance.now(), true);
+    failed = true;
+    failure = error;
+    if (controller.desiredSize === READ_AHEAD_BYTES) controller.error(error);
+  };
+
   const body = new ReadableStream<Uint8Array>(
     {
-      pull(controller) {
+      start(c) {
+        controller = c;
+      },
+      pull() {
         if (failed) {
           // Hand the app every chunk read before the failure, then the failure itself, as the
           // original body would have.
           if (controller.desiredSize === READ_AHEAD_BYTES) controller.error(failure);
           return;
         }
-        return source.read().then(
-          ({ done, value }) => {
-            const now = performance.now();
-            let out: Uint8Array | null = null;
-            try {
-              out = done ? reader.end(now) : reader.push(value, now);
-            } catch (error) {
-              reportInternalError('reading a response body', error);
-              out = done ? null : value; // the app still gets its bytes
-            }
-            if (out !== null && out.byteLength > 0) controller.enqueue(out);
-            if (done) {
-              controller.close();
-              settle(now, false);
-            } else {
-              lastByteAt = now;
-            }
-          },
-          (error: unknown) => {
-            settle(performance.now(), true);
-            failed = true;
-            failure = error;
-            if (controller.desiredSize === READ_AHEAD_BYTES) controller.error(error);
-          },
-        );
+        return source.read().then(onRead, onReadFailed);
       },
       cancel(reason) {
         // The app stopped reading: a break, an abort, or the SDK closing a finished stream

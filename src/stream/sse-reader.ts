@@ -163,7 +163,7 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
   return {
     push(chunk, at) {
       now = at;
-      parser.feed(decoder.decode(chunk, { stream: true }));
+      parser.feed(decoder.decode(chunk, STREAMING));
       if (!hideUsage) return chunk;
       if (out === '') return null;
       const bytes = encoder.encode(out);
@@ -191,6 +191,7 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
 }
 
 const encoder = new TextEncoder();
+const STREAMING: TextDecodeOptions = { stream: true };
 
 function serialize(event: EventSourceMessage, data: string): string {
   let text = '';
