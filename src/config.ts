@@ -27,6 +27,9 @@ export interface MeterConfig {
 
 const KNOWN = ['workload', 'meterProvider', 'prices', 'slo', 'injectStreamUsage', 'maxWorkloadClasses', 'provider', 'fetch'] as const;
 const PROVIDER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const PRICE_FIELDS = ['input', 'output', 'cachedInput'] as const;
+/** USD per million tokens: far above any real price, low enough that no cost can overflow. */
+const MAX_PRICE = 100_000;
 /** Distinct provider error codes kept as `error.type` values before `_OTHER`. */
 const MAX_ERROR_CODES = 32;
 const ERROR_CODE = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -93,14 +96,20 @@ function validatePrices(prices: unknown): asserts prices is PriceTable {
     throw configError('prices', 'an object of model name -> { input, output, cachedInput? } (USD per million tokens)', prices);
   }
   for (const [model, price] of Object.entries(prices)) {
+    const where = `prices[${JSON.stringify(model)}]`;
     if (typeof price !== 'object' || price === null) {
-      throw configError(`prices[${JSON.stringify(model)}]`, 'an object { input, output, cachedInput? } (USD per million tokens)', price);
+      throw configError(where, 'an object { input, output, cachedInput? } (USD per million tokens)', price);
     }
-    for (const field of ['input', 'output', 'cachedInput'] as const) {
+    for (const field of Object.keys(price)) {
+      if (!(PRICE_FIELDS as readonly string[]).includes(field)) {
+        throw new InferometerConfigError(`Unknown price field \`${where}.${field}\`; the fields are \`input\`, \`output\`, \`cachedInput\` (USD per million tokens)`);
+      }
+    }
+    for (const field of PRICE_FIELDS) {
       const value = (price as Partial<ModelPrice>)[field];
       if (field === 'cachedInput' && value === undefined) continue;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw configError(`prices[${JSON.stringify(model)}].${field}`, 'a finite number >= 0 (USD per million tokens)', value);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_PRICE) {
+        throw configError(`${where}.${field}`, `a number from 0 to ${MAX_PRICE} (USD per million tokens)`, value);
       }
     }
   }

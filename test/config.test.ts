@@ -13,9 +13,9 @@ describe('options are validated up front, with messages that say what was expect
     [{ maxWorkloadClasses: 2.5 }, 'Expected `maxWorkloadClasses` to be an integer from 1 to 10000, got `2.5` (number)'],
     [{ provider: 'has space' }, 'Expected `provider` to be a provider name (1-64 characters of A-Z a-z 0-9 . _ -), got `"has space"` (string)'],
     [{ prices: [] }, 'Expected `prices` to be an object of model name -> { input, output, cachedInput? } (USD per million tokens), got `[]` (array)'],
-    [{ prices: { m: { input: -1, output: 1 } } }, 'Expected `prices["m"].input` to be a finite number >= 0 (USD per million tokens), got `-1` (number)'],
-    [{ prices: { m: { input: 1, output: Number.NaN } } }, 'Expected `prices["m"].output` to be a finite number >= 0 (USD per million tokens), got `NaN` (number)'],
-    [{ prices: { m: { input: 1, output: 1, cachedInput: '0.5' } } }, 'Expected `prices["m"].cachedInput` to be a finite number >= 0 (USD per million tokens), got `"0.5"` (string)'],
+    [{ prices: { m: { input: -1, output: 1 } } }, 'Expected `prices["m"].input` to be a number from 0 to 100000 (USD per million tokens), got `-1` (number)'],
+    [{ prices: { m: { input: 1, output: Number.NaN } } }, 'Expected `prices["m"].output` to be a number from 0 to 100000 (USD per million tokens), got `NaN` (number)'],
+    [{ prices: { m: { input: 1, output: 1, cachedInput: '0.5' } } }, 'Expected `prices["m"].cachedInput` to be a number from 0 to 100000 (USD per million tokens), got `"0.5"` (string)'],
     [{ workloads: 'chat' }, 'Unknown option `workloads`; the options are `workload`, `meterProvider`, `prices`, `slo`, `injectStreamUsage`, `maxWorkloadClasses`, `provider`'],
   ])('instrument(client, %j)', (options, message) => {
     expect(() => instrument(client(), options as never)).toThrow(new InferometerConfigError(message));

@@ -79,9 +79,10 @@ async function attempt(
       // Some OpenAI-compatible servers reject `stream_options`. Ask again without it, and never
       // ask that server again: inferometer must not turn a working call into a failing one.
       const text = await response.text();
-      if (/stream_options|include_usage/.test(text)) {
-        config.usageRejectedBy.add(prepared.described!.url.origin);
-        return attempt(config, fetch, prepared, withoutInjection, record, scope);
+      if (rejectsInjectedUsage(text, prepared.described!.body)) {
+        const retried = await attempt(config, fetch, prepared, withoutInjection, record, scope);
+        if (retried.ok) config.usageRejectedBy.add(prepared.described!.url.origin);
+        return retried;
       }
       response = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
     }
@@ -95,7 +96,7 @@ async function attempt(
       record.finish('success', undefined, now);
       return response;
     }
-    const sse = response.headers.get('content-type')?.includes('text/event-stream') === true;
+    const sse = isEventStream(response.headers.get('content-type'), prepared.described!.stream);
     record.streaming = sse;
     const injected = prepared.withoutInjection !== undefined && init === prepared.init;
     const reader = sse
@@ -120,4 +121,25 @@ async function attempt(
 function failed(record: RequestRecord, scope: RetryScope | undefined, outcome: 'error' | 'cancelled' | 'success', errorType: string | undefined, at: number): void {
   if (scope !== undefined) scope.lastFailure = { outcome, errorType, at };
   else record.finish(outcome, errorType, at);
+}
+
+/**
+ * Whether a 400 is the provider refusing the usage option inferometer added: it names
+ * `include_usage`, or names `stream_options` when the app sent none (an app's own invalid
+ * `stream_options` member is the app's error, not ours).
+ */
+function rejectsInjectedUsage(errorText: string, body: Record<string, unknown> | undefined): boolean {
+  if (errorText.includes('include_usage')) return true;
+  const appSentStreamOptions = body !== undefined && body['stream_options'] !== undefined && body['stream_options'] !== null;
+  return !appSentStreamOptions && errorText.includes('stream_options');
+}
+
+/**
+ * Whether to read a body as SSE: an event-stream content type (any case), or a streamed request
+ * answered with anything but JSON (some proxies say text/plain; the SDK parses it as SSE anyway).
+ */
+function isEventStream(contentType: string | null, streamRequested: boolean): boolean {
+  const type = contentType?.toLowerCase() ?? '';
+  if (type.includes('text/event-stream')) return true;
+  return streamRequested && !type.includes('json');
 }

@@ -11,9 +11,18 @@ import type { BodyReader } from './body-reader.js';
  */
 export const READ_AHEAD_BYTES = 64 * 1024;
 
-/** Ends the record of a stream that the app dropped without reading it to the end or cancelling it. */
-const abandoned = new FinalizationRegistry<RequestRecord>((record) => {
+interface Abandoned {
+  readonly record: RequestRecord;
+  readonly source: ReadableStreamDefaultReader<Uint8Array>;
+}
+
+/**
+ * A body the app dropped without reading it to the end or cancelling it: end its record and
+ * release its connection, as undici does for an unread body of its own.
+ */
+const abandoned = new FinalizationRegistry<Abandoned>(({ record, source }) => {
   record.finish('cancelled', undefined, performance.now());
+  source.cancel().catch(() => undefined);
 });
 
 /**
@@ -26,6 +35,13 @@ export function tapBody(response: Response, reader: BodyReader, record: RequestR
   let lastByteAt = Number.NaN;
   let failure: unknown;
   let failed = false;
+  /** A read of the source is under way (pull() does not wait for it; see below). */
+  let reading = false;
+  /** The app cancelled the body: reads still in flight end quietly. */
+  let cancelled = false;
+  // Held weakly by the read callbacks: a read pending on the socket must not keep the app's
+  // body alive, or a dropped stream would never be collected (and never end).
+  let controllerRef!: WeakRef<ReadableStreamDefaultController<Uint8Array>>;
 
   const finish = (outcome: 'success' | 'error' | 'cancelled', errorType: string | undefined, at: number): void => {
     abandoned.unregister(record);
@@ -40,11 +56,17 @@ export function tapBody(response: Response, reader: BodyReader, record: RequestR
     else finish('error', ERROR_STREAM_INTERRUPTED, at);
   };
 
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  // Per chunk: one read of the source, one timestamp, the reader, one enqueue. The callbacks
+  // are made once per stream, not once per chunk.
+  const read = (): void => {
+    reading = true;
+    // The callbacks only touch the controller while the body is open; the catch is the last
+    // guard that nothing of ours ever surfaces as an unhandled rejection in the app.
+    source.read().then(onRead, onReadFailed).catch((error: unknown) => reportInternalError('tapping a response body', error));
+  };
 
-  // Per chunk: one read of the source, one timestamp, the reader, one enqueue. The two
-  // callbacks are made once per stream, not once per chunk.
   const onRead = ({ done, value }: ReadableStreamReadResult<Uint8Array>): void => {
+    reading = false;
     const now = performance.now();
     let out: Uint8Array | null = null;
     try {
@@ -53,37 +75,45 @@ export function tapBody(response: Response, reader: BodyReader, record: RequestR
       reportInternalError('reading a response body', error);
       out = done ? null : value; // the app still gets its bytes
     }
-    if (out !== null && out.byteLength > 0) controller.enqueue(out);
+    const controller = controllerRef.deref();
+    if (controller === undefined || cancelled) return; // collected (the registry ends the record) or cancelled
+    if (!done) lastByteAt = now;
+    if (out !== null && out.byteLength > 0) controller.enqueue(out); // may pull (and read) again at once
+    else if (!done) read(); // nothing for the app yet: read on, or the stream would wait forever
     if (done) {
       controller.close();
       settle(now, false);
-    } else {
-      lastByteAt = now;
     }
   };
 
   const onReadFailed = (error: unknown): void => {
+    reading = false;
     settle(performance.now(), true);
     failed = true;
     failure = error;
-    if (controller.desiredSize === READ_AHEAD_BYTES) controller.error(error);
+    const controller = controllerRef.deref();
+    if (!cancelled && controller?.desiredSize === READ_AHEAD_BYTES) controller.error(error);
   };
 
   const body = new ReadableStream<Uint8Array>(
     {
-      start(c) {
-        controller = c;
+      start(controller) {
+        controllerRef = new WeakRef(controller);
       },
-      pull() {
+      pull(controller) {
         if (failed) {
           // Hand the app every chunk read before the failure, then the failure itself, as the
           // original body would have.
           if (controller.desiredSize === READ_AHEAD_BYTES) controller.error(failure);
-          return;
+          return undefined;
         }
-        return source.read().then(onRead, onReadFailed);
+        // Not returned: a stream that waits on a read pending on the socket is reachable from
+        // the socket, and a dropped stream could then never be collected.
+        if (!reading) read();
+        return undefined;
       },
       cancel(reason) {
+        cancelled = true;
         // The app stopped reading: a break, an abort, or the SDK closing a finished stream
         // (openai v7 cancels the body after [DONE], which is success).
         if (reader.complete || reader.errorType !== undefined) settle(performance.now(), false);
@@ -94,7 +124,7 @@ export function tapBody(response: Response, reader: BodyReader, record: RequestR
     { highWaterMark: READ_AHEAD_BYTES, size: (chunk) => chunk.byteLength },
   );
 
-  abandoned.register(body, record, record);
+  abandoned.register(body, { record, source }, record);
   const tapped = new Response(body, {
     status: response.status,
     statusText: response.statusText,

@@ -4,13 +4,14 @@ import type { ResponseFormat } from '../request/describe.js';
 import { ERROR_STREAM } from '../semconv.js';
 import type { BodyReader } from './body-reader.js';
 import { GapHistogram } from './gap-histogram.js';
-import { errorCodeOf, findModel, findUsage, normalizeUsage } from './json-text.js';
+import { errorCodeOf, normalizeUsage } from './json-text.js';
+import { BlockSplitter } from './sse-blocks.js';
 
 /** What the SSE reader needs beyond the record. */
 export interface SseReaderOptions {
   readonly format: ResponseFormat;
   /**
-   * inferometer asked for usage on the app's behalf: remove the usage-only chunk and the
+   * inferometer asked for usage on the app's behalf: leave out the usage-only chunk and the
    * `"usage":null` member of every other chunk, so the app sees the chunks it asked for.
    */
   readonly hideUsage: boolean;
@@ -21,24 +22,34 @@ export interface SseReaderOptions {
 const USAGE_NULL = /,\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?/;
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+const FINISH = /"finish_reason"\s*:\s*"/;
+const TYPE = /"type"\s*:\s*"([^"\\]{1,100})"/;
+const STREAMING: TextDecodeOptions = { stream: true };
+const encoder = new TextEncoder();
 
 /**
  * Reads an SSE body (chat completions, legacy completions, or the Responses API) as it arrives
  * and timestamps, per event: the first event, the first event that carries output, and every
- * output event after it. Events are JSON-parsed only until the first output is found; after that
- * an event costs a few substring checks (figures: bench/).
+ * output event after it.
+ *
+ * The text is cut into event blocks ({@link BlockSplitter}). Blocks are interpreted by
+ * eventsource-parser until the first output; after it, an ordinary chunk (one `data:` line) costs
+ * a few substring checks and no parse. When usage is hidden, the app gets the original blocks,
+ * minus the usage-only one and the `"usage":null` members: never a re-serialisation, so comments,
+ * ids, line ends and odd events reach the app's SSE decoder exactly as the server sent them.
  */
 export function createSseReader(record: RequestRecord, options: SseReaderOptions): BodyReader {
   const { format, hideUsage, admitErrorCode } = options;
   const decoder = new TextDecoder();
+  const splitter = new BlockSplitter();
   let now = 0;
   let complete = false;
   let errorType: string | undefined;
   let sawOutput = false;
-  /** The last two data payloads (references only), to judge a body that ends without [DONE]. */
+  /** The last two chat data payloads (references), to judge a stream that ends without [DONE]. */
   let lastData = '';
   let previousData = '';
-  /** Rewritten events of the current network chunk, when hiding usage. */
+  /** Text for the app from the blocks of the current chunk, when hiding usage. */
   let out = '';
 
   const onOutput = (): void => {
@@ -57,31 +68,31 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
     errorType = code === undefined ? ERROR_STREAM : admitErrorCode(code);
   };
 
-  /** Chat completions / legacy completions events. Returns the data to forward (or null to drop it). */
-  const onChatEvent = (data: string): string | null => {
+  /** The parsed events of a block (slow path: an odd block, or one before the first output). */
+  let parsed: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (event) => parsed.push(event) });
+  const parse = (block: string): EventSourceMessage[] => {
+    parsed = [];
+    // A block may end in a CR whose LF has not come (yet): the parser would wait for it.
+    parser.feed(block.charCodeAt(block.length - 1) === 13 ? `${block}\n` : block);
+    return parsed;
+  };
+
+  /** A chat or legacy completions chunk, parsed. Returns false to leave the block out (hidden usage). */
+  const inspectChat = (data: string): boolean => {
     if (data === '[DONE]') {
       complete = true;
-      return data;
+      return true;
     }
     previousData = lastData;
     lastData = data;
-    if (!sawOutput) return inspectChat(data);
-    // Hot path: an ordinary chunk after the first output. No JSON parse.
-    const usageAt = data.indexOf('"usage"');
-    if (usageAt !== -1 && USAGE_OBJECT.test(data)) return inspectChat(data);
-    if (data.indexOf('"error"') !== -1 && data.indexOf('"choices"') === -1) return inspectChat(data);
-    onOutput();
-    return hideUsage && usageAt !== -1 ? data.replace(USAGE_NULL, '') : data;
-  };
-
-  const inspectChat = (data: string): string | null => {
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
     } catch {
-      return data; // malformed: the app's SDK decides what that means
+      return true; // malformed: the app's SDK decides what that means
     }
-    if (typeof chunk !== 'object' || chunk === null) return data;
+    if (typeof chunk !== 'object' || chunk === null) return true;
     const model = chunk['model'];
     // Azure's content-filter chunk carries `"model": ""`: only a real name counts.
     if (record.responseModel === undefined && typeof model === 'string' && model !== '') {
@@ -89,97 +100,125 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
     }
     if (chunk['error'] !== undefined && chunk['error'] !== null) {
       onError(chunk['error']);
-      return data;
+      return true;
     }
     const usage = normalizeUsage(chunk['usage']);
-    if (usage !== undefined) record.usage = usage;
-    const choices = chunk['choices'];
-    if (Array.isArray(choices) && choices.some(carriesOutput)) onOutput();
-    if (hideUsage) {
-      if (usage !== undefined && EMPTY_CHOICES.test(data)) return null;
-      if (data.indexOf('"usage"') !== -1) return data.replace(USAGE_NULL, '');
+    if (usage !== undefined) {
+      record.usage = usage;
+      if (EMPTY_CHOICES.test(data)) return !hideUsage; // the usage-only chunk: no output
     }
-    return data;
+    // Before the first output a chunk must carry some; after it every chunk counts, parsed or
+    // not, so the count does not depend on which path read it.
+    const choices = chunk['choices'];
+    if (sawOutput || (Array.isArray(choices) && choices.some(carriesOutput))) onOutput();
+    return true;
   };
 
-  /** Responses API events: framed by `event:`, terminal `response.completed|incomplete|failed`. */
-  const onResponsesEvent = (type: string | undefined, data: string): void => {
-    type ??= findType(data);
+  /** A Responses API event. */
+  const inspectResponses = (type: string | undefined, data: string): void => {
+    type ??= TYPE.exec(data)?.[1];
     if (type === undefined) return;
     if (type.endsWith('.delta')) {
       onOutput();
       return;
     }
-    switch (type) {
-      case 'response.created':
-      case 'response.in_progress':
-        record.responseModel ??= findModel(data);
-        return;
-      case 'response.completed':
-      case 'response.incomplete':
-        complete = true;
-        record.responseModel = findModel(data) ?? record.responseModel;
-        record.usage = findUsage(data) ?? record.usage;
-        return;
-      case 'response.failed': {
-        complete = true;
-        record.usage = findUsage(data) ?? record.usage;
-        let failure: unknown;
-        try {
-          failure = (JSON.parse(data) as { response?: { error?: unknown } }).response?.error;
-        } catch {
-          failure = undefined;
-        }
-        onError(failure);
-        return;
+    if (type === 'error') {
+      let failure: unknown;
+      try {
+        const parsed = JSON.parse(data) as { error?: unknown; code?: unknown };
+        // The flat shape's `type` is the event name ("error"), not a code: read only `code`.
+        failure = parsed.error ?? { code: parsed.code };
+      } catch {
+        failure = undefined;
       }
-      case 'error': {
-        let failure: unknown;
-        try {
-          const parsed = JSON.parse(data) as { error?: unknown; code?: unknown };
-          // The flat shape's `type` is the event name ("error"), not a code: read only `code`.
-          failure = parsed.error ?? { code: parsed.code };
-        } catch {
-          failure = undefined;
-        }
-        onError(failure);
-        return;
-      }
+      onError(failure);
+      return;
+    }
+    if (!type.startsWith('response.')) return;
+    let response: Record<string, unknown> | undefined;
+    try {
+      response = (JSON.parse(data) as { response?: Record<string, unknown> }).response;
+    } catch {
+      response = undefined;
+    }
+    if (typeof response !== 'object' || response === null) return;
+    if (typeof response['model'] === 'string' && response['model'] !== '') record.responseModel = response['model'].slice(0, 128);
+    if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
+      complete = true;
+      record.usage = normalizeUsage(response['usage']) ?? record.usage;
+      if (type === 'response.failed') onError(response['error']);
     }
   };
 
-  const parser = createParser({
-    onEvent(event: EventSourceMessage) {
-      if (Number.isNaN(record.firstChunkAt)) record.firstChunkAt = now;
-      if (format === 'responses') {
-        onResponsesEvent(event.event, event.data);
-        return;
+  /** One complete event block. Returns the text the app gets for it when hiding usage ('' for none). */
+  const read = (block: string): string => {
+    if (Number.isNaN(record.firstChunkAt) && hasData(block)) record.firstChunkAt = now;
+    let keep = true;
+    const data = sawOutput ? simpleData(block) : undefined;
+    if (data !== undefined && format === 'chat') {
+      // Hot path: an ordinary chunk after the first output. No JSON parse.
+      if (data === '[DONE]') complete = true;
+      else if (data.indexOf('"usage"') !== -1 && USAGE_OBJECT.test(data)) keep = inspectChat(data);
+      else if (data.indexOf('"error"') !== -1 && data.indexOf('"choices"') === -1) keep = inspectChat(data);
+      else {
+        previousData = lastData;
+        lastData = data;
+        onOutput();
       }
-      const forwarded = onChatEvent(event.data);
-      if (hideUsage && forwarded !== null) out += serialize(event, forwarded);
-    },
-  });
+    } else if (format === 'responses' && sawOutput && isDeltaEvent(block)) {
+      onOutput();
+    } else {
+      for (const event of parse(block)) {
+        if (format === 'chat') keep = inspectChat(event.data) && keep;
+        else inspectResponses(event.event, event.data);
+      }
+    }
+    if (!hideUsage || !keep) return '';
+    if (block.indexOf('"usage"') === -1) return block;
+    if ((data ?? simpleData(block)) !== undefined) return block.replace(USAGE_NULL, '');
+    // An odd block (several data lines, a CR line end, an event or id field): take the member out
+    // of its data and write the one event it holds anew. What the app's decoder makes of it, the
+    // event type, id and data, is the same; only comments inside the block are left out.
+    const events = parse(block);
+    const event = events[0];
+    if (events.length !== 1 || event === undefined) return block;
+    const stripped = event.data.replace(USAGE_NULL, '');
+    return stripped === event.data ? block : serialize(event, stripped);
+  };
+
+  const onBlock = (block: string): void => {
+    const forward = read(block);
+    if (forward !== '') out += forward;
+  };
+
+  const takeOut = (): Uint8Array | null => {
+    if (out === '') return null;
+    const bytes = encoder.encode(out);
+    out = '';
+    return bytes;
+  };
 
   return {
     push(chunk, at) {
       now = at;
-      parser.feed(decoder.decode(chunk, STREAMING));
-      if (!hideUsage) return chunk;
-      if (out === '') return null;
-      const bytes = encoder.encode(out);
-      out = '';
-      return bytes;
+      splitter.push(decoder.decode(chunk, STREAMING), onBlock);
+      return hideUsage ? takeOut() : chunk;
     },
     end(at) {
       now = at;
-      const rest = decoder.decode();
-      if (rest !== '') parser.feed(rest);
-      // A chat stream that ends without [DONE] is still complete if its final chunk said why it stopped.
-      if (!complete && format === 'chat' && sawFinish(lastData, previousData)) complete = true;
-      if (!hideUsage || out === '') return null;
-      const bytes = encoder.encode(out);
-      out = '';
-      return bytes;
+      const tail = decoder.decode();
+      if (tail !== '') splitter.push(tail, onBlock);
+      // The app's SSE decoder dispatches an event the stream ended in the middle of: so do we.
+      const rest = splitter.flush();
+      if (rest !== '') {
+        // Read it as ended, but forward it as it came (without the empty line that ends it here).
+        const forward = read(`${rest}\n\n`);
+        if (forward !== '') out += forward.slice(0, -2);
+      }
+      // A chat stream that ends without [DONE] is still complete if one of its last two chunks said
+      // why it stopped (the usage chunk may follow the finish chunk).
+      if (!complete && format === 'chat' && (FINISH.test(lastData) || FINISH.test(previousData))) complete = true;
+      return hideUsage ? takeOut() : null;
     },
     get complete() {
       return complete;
@@ -190,16 +229,35 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
   };
 }
 
-const encoder = new TextEncoder();
-const STREAMING: TextDecodeOptions = { stream: true };
-
 function serialize(event: EventSourceMessage, data: string): string {
   let text = '';
   if (event.event !== undefined) text += `event: ${event.event}\n`;
   if (event.id !== undefined) text += `id: ${event.id}\n`;
-  if (data.indexOf('\n') === -1) return `${text}data: ${data}\n\n`;
   for (const line of data.split('\n')) text += `data: ${line}\n`;
   return `${text}\n`;
+}
+
+/** The data of a block that is exactly one `data:` line (what ordinary chunks are), else undefined. */
+function simpleData(block: string): string | undefined {
+  if (!block.startsWith('data:')) return undefined;
+  const eol = block.indexOf('\n');
+  // one line, then the empty line: "data: …\n\n" (CR line ends go the slow way)
+  if (eol === -1 || eol !== block.length - 2) return undefined;
+  const from = block.charCodeAt(5) === 32 ? 6 : 5;
+  const data = block.slice(from, eol);
+  return data.indexOf('\r') === -1 ? data : undefined;
+}
+
+/** A Responses block whose first line is `event: ….delta` (an output event) with a data line. */
+function isDeltaEvent(block: string): boolean {
+  if (!block.startsWith('event:')) return false;
+  const eol = block.indexOf('\n');
+  return eol !== -1 && block.charCodeAt(eol - 1) !== 13 && block.slice(eol - 6, eol) === '.delta' && block.startsWith('data:', eol + 1);
+}
+
+/** Whether a block has a data field (an event the app's decoder dispatches), not only a comment. */
+function hasData(block: string): boolean {
+  return block.startsWith('data') || block.indexOf('\ndata') !== -1 || block.indexOf('\rdata') !== -1;
 }
 
 function carriesOutput(choice: unknown): boolean {
@@ -222,16 +280,4 @@ function carriesOutput(choice: unknown): boolean {
 
 function nonEmpty(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0;
-}
-
-const TYPE = /"type"\s*:\s*"([^"\\]{1,100})"/;
-
-function findType(data: string): string | undefined {
-  return TYPE.exec(data)?.[1];
-}
-
-const FINISH = /"finish_reason"\s*:\s*"/;
-
-function sawFinish(...data: string[]): boolean {
-  return data.some((d) => FINISH.test(d));
 }

@@ -22,6 +22,8 @@ export interface ByteReply {
   status?: number;
   /** default `content-type: text/event-stream` */
   headers?: Record<string, string>;
+  /** ms before the status line and headers go out (default 0) */
+  headersDelayMs?: number;
   /** the exact body: each element is one res.write(), the next one only after the event loop has turned twice */
   writes: Array<string | Uint8Array>;
   /** ms to wait between writes instead of two event-loop turns */
@@ -61,6 +63,8 @@ export async function startByteServer(): Promise<ByteServer> {
   let handler: (req: ByteRequest, index: number) => ByteReply = () => ({ status: 404, headers: { 'content-type': 'text/plain' }, writes: ['no handler'] });
 
   const answer = async (res: ServerResponse, reply: ByteReply): Promise<void> => {
+    if (reply.headersDelayMs !== undefined) await sleep(reply.headersDelayMs);
+    if (res.destroyed) return;
     res.writeHead(reply.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
     res.flushHeaders();
     for (const [i, piece] of reply.writes.entries()) {
@@ -146,16 +150,34 @@ export interface AppView {
   error: { class: string; message: string; status?: unknown; code?: unknown; type?: unknown } | undefined;
 }
 
-/** Runs `create()` and iterates what it returns to the end, recording everything the app sees. */
-export async function appView(create: () => Promise<AsyncIterable<unknown>>): Promise<AppView> {
+/**
+ * Runs `create()` and iterates what it returns to the end, recording everything the app sees. A
+ * stream that neither yields nor ends for `hangMs` is aborted (through the signal given to
+ * `create`) and reported as the error `Hang`, so that a hang fails a comparison instead of a test.
+ */
+export async function appView(create: (signal: AbortSignal) => Promise<AsyncIterable<unknown>>, hangMs = 1000): Promise<AppView> {
   const items: unknown[] = [];
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const watchdog = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new Error('hang')), hangMs);
+  };
   try {
-    for await (const item of await create()) items.push(item);
-    return { items, error: undefined };
+    watchdog();
+    for await (const item of await create(controller.signal)) {
+      items.push(item);
+      watchdog();
+    }
+    return { items, error: controller.signal.aborted ? HANG(hangMs) : undefined };
   } catch (error) {
-    return { items, error: describeError(error) };
+    return { items, error: controller.signal.aborted ? HANG(hangMs) : describeError(error) };
+  } finally {
+    clearTimeout(timer);
   }
 }
+
+const HANG = (ms: number) => ({ class: 'Hang', message: `the stream neither yielded nor ended for ${ms} ms` });
 
 export function describeError(error: unknown): AppView['error'] {
   if (!(error instanceof Error)) return { class: typeof error, message: String(error) };
@@ -198,6 +220,15 @@ export async function collectGarbage(rounds = 6): Promise<void> {
     gc();
     await sleep(10);
   }
+}
+
+/** Runs `fn(i)` for i = 0 … n-1, at most `concurrency` at a time. */
+export async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, worker));
 }
 
 /** Runs `fn` and returns what it threw (undefined if nothing). */
