@@ -3,17 +3,28 @@
  * metrics served in Prometheus format while it runs, and a per-workload scorecard computed from
  * those metrics at the end. `node examples/demo/main.ts --help` lists the options.
  */
-import { METRIC_REQUESTS, instrument } from 'inferometer';
+import { writeFile } from 'node:fs/promises';
+import { METRIC_REQUESTS, type Objectives, instrument } from 'inferometer';
 import { MetricView } from './metric-view.ts';
 import { type DemoOptions, USAGE, parseOptions } from './options.ts';
 import { Progress } from './progress.ts';
-import { type WorkloadScore, computeScorecard, formatScorecard, formatYardsticks } from './scorecard.ts';
+import { type WorkloadScore, computeScorecard, formatScorecard, formatYardsticks, scorecardJson } from './scorecard.ts';
 import { openTarget } from './target.ts';
 import { type Telemetry, startTelemetry } from './telemetry.ts';
 import { plannedRequests, planTraffic, runTraffic, totalsOf } from './workloads.ts';
 
 /** How long to wait for the last records: a request is recorded when its body ends, asynchronously. */
 const SETTLE_TIMEOUT_MS = 2000;
+
+/**
+ * Each workload against its own yardstick (goodput, `inferometer.slo.requests`). The objectives
+ * sit on bucket boundaries of the histograms, so a dashboard can check them exactly.
+ */
+const OBJECTIVES: Readonly<Record<string, Objectives>> = {
+  chat: { timeToFirstToken: 0.64, maxChunkGap: 0.32 },
+  batch: { minOutputSpeed: 60, duration: 10.24 },
+  agent: { timeToFirstToken: 1.28, duration: 5.12 },
+};
 
 async function main(): Promise<void> {
   let options: DemoOptions;
@@ -31,7 +42,12 @@ async function main(): Promise<void> {
 
   const telemetry = await startTelemetry(options.promPort);
   try {
-    const scores = await runDemo(options, telemetry);
+    const startedAt = Date.now() / 1000;
+    const { scores, collectedAt } = await runDemo(options, telemetry);
+    if (options.json !== undefined) {
+      const report = { startedAt, collectedAt, metricsUrl: telemetry.metricsUrl, workloads: scorecardJson(scores) };
+      await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    }
     if (scores.every((s) => s.requests.success === 0)) {
       const hint = options.target.kind === 'real' ? 'OPENAI_API_KEY, OPENAI_BASE_URL and INFEROMETER_DEMO_MODEL' : 'the simulated provider';
       process.stderr.write(`No request succeeded: check ${hint}.\n`);
@@ -46,10 +62,13 @@ async function main(): Promise<void> {
   }
 }
 
-/** Runs the traffic against the target, with progress, then prints the scorecard and returns it. */
-async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<WorkloadScore[]> {
+/**
+ * Runs the traffic against the target, with progress, then prints the scorecard and returns it
+ * with the time (Unix seconds) of the collection it was computed from.
+ */
+async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ scores: WorkloadScore[]; collectedAt: number }> {
   const target = await openTarget(options.target);
-  const client = instrument(target.client, { meterProvider: telemetry.meterProvider, workload: 'chat' });
+  const client = instrument(target.client, { meterProvider: telemetry.meterProvider, workload: 'chat', slo: OBJECTIVES });
   const seed = options.target.kind === 'simulated' ? options.target.seed : 0;
   const traffic = planTraffic(options.requests, seed);
   const totals = totalsOf(traffic);
@@ -70,6 +89,7 @@ async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<Work
   }
 
   const scores = computeScorecard(await settledMetrics(telemetry, progress.requests));
+  const collectedAt = Date.now() / 1000;
   console.log('');
   console.log('Scorecard per workload class');
   console.log("  (from the collected OTel metrics alone; quantiles as Prometheus' histogram_quantile computes them)");
@@ -79,7 +99,7 @@ async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<Work
   console.log('What to watch, per workload:');
   console.log(formatYardsticks(scores));
   console.log('');
-  return scores;
+  return { scores, collectedAt };
 }
 
 /** Collects until every request the app finished is recorded (or a short timeout passes). */

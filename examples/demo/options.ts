@@ -15,6 +15,7 @@ Options:
   --fast            shrink every simulated time 4x (also: INFEROMETER_DEMO_FAST=1)
   --prom-port N     port of the Prometheus endpoint on 127.0.0.1 (default 9464; 0 = any free port)
   --keep-serving    keep serving /metrics after the scorecard, until Ctrl-C
+  --json FILE       also write the scorecard's numbers to FILE as JSON
   -h, --help        show this help
 
 Environment:
@@ -34,6 +35,8 @@ export interface DemoOptions {
   readonly requests: number;
   readonly promPort: number;
   readonly keepServing: boolean;
+  /** Where to write the scorecard as JSON, if anywhere. */
+  readonly json: string | undefined;
   readonly target: Target;
 }
 
@@ -52,6 +55,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
       fast: { type: 'boolean', default: false },
       'prom-port': { type: 'string', default: '9464' },
       'keep-serving': { type: 'boolean', default: false },
+      json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -66,8 +70,13 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
     requests: values.requests === undefined ? (real ? 12 : 300) : integer('--requests', values.requests, 1, 100_000),
     promPort: integer('--prom-port', values['prom-port'], 0, 65535),
     keepServing: values['keep-serving'],
+    json: values.json === '' ? invalid('--json', 'a file name', '') : values.json,
     target,
   };
+}
+
+function invalid(name: string, expected: string, text: string): never {
+  throw new Error(`${name} must be ${expected}, not "${text}"`);
 }
 
 function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -5,13 +5,16 @@
 import {
   ATTR_ERROR_TYPE,
   ATTR_OUTCOME,
+  ATTR_SLO_OUTCOME,
   ATTR_WORKLOAD_CLASS,
   METRIC_ATTEMPTS,
   METRIC_COST,
+  METRIC_MAX_CHUNK_GAP,
   METRIC_OPERATION_DURATION,
   METRIC_OUTPUT_SPEED,
   METRIC_REQUESTS,
   METRIC_REQUESTS_ACTIVE,
+  METRIC_SLO_REQUESTS,
   METRIC_TIME_PER_OUTPUT_CHUNK,
   METRIC_TIME_TO_FIRST_TOKEN,
 } from 'inferometer';
@@ -23,15 +26,25 @@ export interface WorkloadScore {
   readonly requests: { readonly success: number; readonly error: number; readonly cancelled: number; readonly total: number };
   readonly ttft: { readonly p50: number; readonly p95: number; readonly p99: number };
   readonly chunkGap: { readonly p50: number; readonly p99: number };
+  /** p99 of the largest gap of each streamed request (`inferometer.max_chunk_gap`). */
+  readonly maxChunkGapP99: number;
   readonly outputSpeedP50: number;
   readonly endToEndP99: number;
   readonly completedPerHour: number;
+  /** Seconds from the workload's first request to the collection: what `completedPerHour` divides by. */
+  readonly window: number;
   /** Failed requests per `error.type`, as a fraction of all requests. */
   readonly errorRates: ReadonlyMap<string, number>;
   readonly errorRate: number;
   /** success / (success + error): cancelled requests are the app's choice, not the provider's. */
   readonly availability: number;
+  /** HTTP attempts, retries included (`inferometer.attempts`). */
+  readonly attempts: number;
   readonly retriesPerRequest: number;
+  /** Requests judged against the class's objectives (`inferometer.slo.requests`); 0 for a class without objectives. */
+  readonly slo: { readonly met: number; readonly total: number };
+  /** met / total: the share of requests that met every objective of their class; NaN without objectives. */
+  readonly goodput: number;
   readonly spend: number;
   readonly costPerAnswer: number;
   /** Spend on requests that failed or were cancelled. */
@@ -59,6 +72,8 @@ function scoreOf(view: MetricView, workload: string): WorkloadScore {
   const quantile = (metric: string, q: number) => histogramQuantile(q, view.histogram(metric, only));
   const errorCounts = view.sumBy(METRIC_REQUESTS, ATTR_ERROR_TYPE, { ...only, [ATTR_OUTCOME]: 'error' });
   const spend = view.sum(METRIC_COST, only);
+  const attempts = view.sum(METRIC_ATTEMPTS, only);
+  const slo = { met: view.sum(METRIC_SLO_REQUESTS, { ...only, [ATTR_SLO_OUTCOME]: 'met' }), total: view.sum(METRIC_SLO_REQUESTS, only) };
   // From the workload's first request (when its requests.active series started) to the collection.
   const window = view.window(METRIC_REQUESTS_ACTIVE, only);
   return {
@@ -66,13 +81,18 @@ function scoreOf(view: MetricView, workload: string): WorkloadScore {
     requests: { success, error, cancelled, total },
     ttft: { p50: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.5), p95: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.95), p99: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.99) },
     chunkGap: { p50: quantile(METRIC_TIME_PER_OUTPUT_CHUNK, 0.5), p99: quantile(METRIC_TIME_PER_OUTPUT_CHUNK, 0.99) },
+    maxChunkGapP99: quantile(METRIC_MAX_CHUNK_GAP, 0.99),
     outputSpeedP50: quantile(METRIC_OUTPUT_SPEED, 0.5),
     endToEndP99: quantile(METRIC_OPERATION_DURATION, 0.99),
     completedPerHour: window > 0 ? (success / window) * 3600 : Number.NaN,
+    window,
     errorRates: new Map([...errorCounts].map(([type, n]) => [type, n / total])),
     errorRate: error / total,
     availability: success / (success + error),
-    retriesPerRequest: view.sum(METRIC_ATTEMPTS, only) / total - 1,
+    attempts,
+    retriesPerRequest: attempts / total - 1,
+    slo,
+    goodput: slo.total > 0 ? slo.met / slo.total : Number.NaN,
     spend,
     costPerAnswer: spend / success,
     wasted: view.sum(METRIC_COST, { ...only, [ATTR_OUTCOME]: 'error' }) + view.sum(METRIC_COST, { ...only, [ATTR_OUTCOME]: 'cancelled' }),
@@ -108,10 +128,12 @@ function rows(scores: readonly WorkloadScore[]): Row[] {
     ['TTFT spread p95-p50 (ms)', (s) => ms(s.ttft.p95 - s.ttft.p50)],
     ['chunk gap p50 (ms)', (s) => num(s.chunkGap.p50 * 1000, 1)],
     ['chunk gap p99 (ms)', (s) => num(s.chunkGap.p99 * 1000, 1)],
+    ['max chunk gap per request p99 (ms)', (s) => ms(s.maxChunkGapP99)],
     ['output speed p50 (tokens/s)', (s) => num(s.outputSpeedP50, 0)],
     ['end-to-end p99 (s)', (s) => num(s.endToEndP99, 2)],
     ['completed (requests/hour)', (s) => thousands(s.completedPerHour)],
     ['availability (%)', (s) => pct(s.availability)],
+    ['goodput, met every objective (%)', (s) => pct(s.goodput)],
     ['error rate, all (%)', (s) => pct(s.errorRate)],
     ...errorTypes(scores).map((type): Row => [`  error.type=${type} (%)`, (s) => pct(s.errorRates.get(type) ?? 0)]),
     ['retries per request', (s) => num(s.retriesPerRequest, 2)],
@@ -132,6 +154,20 @@ export function formatScorecard(scores: readonly WorkloadScore[]): string {
   const header = line('', scores.map((s) => s.workload));
   const rule = `  ${'-'.repeat(header.length - 2)}`;
   return [header, rule, ...table.map(([label], r) => line(label, cells[r]!))].join('\n');
+}
+
+/**
+ * The scorecard as plain JSON (what `--json FILE` writes): one object per workload class, the same
+ * numbers as the table, unrounded; NaN (no data) becomes null.
+ */
+export function scorecardJson(scores: readonly WorkloadScore[]): Record<string, unknown> {
+  const plain = (value: unknown): unknown => {
+    if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+    if (value instanceof Map) return plain(Object.fromEntries(value));
+    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+    return value;
+  };
+  return Object.fromEntries(scores.map((s) => [s.workload, plain(s)]));
 }
 
 /** One line per workload naming the yardstick that matters for it (the product brief), with its value. */

@@ -5,8 +5,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { type MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
+import { createMeterProvider } from 'inferometer/sdk';
 
 /** A MetricReader that exports nowhere: the demo calls `collect()` when it wants a snapshot. */
 class InMemoryReader extends MetricReader {
@@ -34,7 +35,8 @@ export interface Telemetry {
 export async function startTelemetry(promPort: number): Promise<Telemetry> {
   const memory = new InMemoryReader();
   const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ readers: [memory, prometheus] });
+  // inferometer's views (the conventions' buckets); not the global provider: the demo passes it to instrument().
+  const meterProvider = createMeterProvider({ readers: [memory, prometheus], global: false });
 
   const server = createServer((req, res) => {
     if (req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/metrics') {
