@@ -4,7 +4,7 @@
  * through inferometer.
  */
 import { metrics } from '@opentelemetry/api';
-import { AggregationType, type IMetricReader, MeterProvider, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { AggregationType, type IMetricReader, MeterProvider, type MeterProviderOptions, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { HISTOGRAMS } from '../metrics/histograms.js';
 
 /** How inferometer's histograms are aggregated. */
@@ -55,6 +55,12 @@ export interface MeterProviderSetup extends ViewsOptions {
   /** Further views of the app's own. @default [] */
   readonly views?: ViewOptions[];
   /**
+   * The resource the metrics describe (`service.name`, …), e.g.
+   * `resourceFromAttributes({ 'service.name': 'checkout' })` from `@opentelemetry/resources`.
+   * @default the SDK's default resource (`service.name` = `unknown_service:node`)
+   */
+  readonly resource?: MeterProviderOptions['resource'];
+  /**
    * Register it as the global MeterProvider (what `instrument()` uses when given none).
    * @default true
    */
@@ -73,6 +79,7 @@ export function createMeterProvider(setup: MeterProviderSetup): MeterProvider {
   const provider = new MeterProvider({
     readers: setup.readers,
     views: [...inferometerViews(setup), ...(setup.views ?? [])],
+    ...(setup.resource !== undefined ? { resource: setup.resource } : {}),
   });
   if (setup.global !== false) metrics.setGlobalMeterProvider(provider);
   return provider;

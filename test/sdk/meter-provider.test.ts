@@ -54,3 +54,15 @@ describe('inferometer/sdk: a MeterProvider for apps without an OTel set-up', () 
     expect(() => inferometerViews({ histograms: 'linear' as never })).toThrow("Expected `histograms` to be 'explicit' or 'exponential', got `linear`");
   });
 });
+
+describe('inferometer/sdk resource', () => {
+  it('describes the metrics with the resource it is given', async () => {
+    const { resourceFromAttributes } = await import('@opentelemetry/resources');
+    const reader = new Reader();
+    const provider = createMeterProvider({ readers: [reader], global: false, resource: resourceFromAttributes({ 'service.name': 'checkout' }) });
+    provider.getMeter('inferometer').createCounter('c').add(1);
+    const { resourceMetrics } = await reader.collect();
+    await provider.shutdown();
+    expect(resourceMetrics.resource.attributes['service.name']).toBe('checkout');
+  });
+});
