@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { InferometerConfigError, instrument } from '../../src/index.js';
 import { CHAT, useHarness } from '../support/harness.ts';
 import type { Snapshot } from '../support/metrics.ts';
-import { type ByteServer, appView, collectGarbage, outcomes, quietClient, startByteServer, thrown } from './support.ts';
+import { type ByteServer, appView, cancelClosesConnections, collectGarbage, outcomes, quietClient, startByteServer, thrown } from './support.ts';
 
 const h = useHarness();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,6 +25,28 @@ function expectOneRecord(s: Snapshot, outcome: string): void {
 }
 
 /** Collects until one request has ended, then a while longer, so that a second record would show. */
+/** The server's open connections once they stop dropping (polled up to 2 s, with GCs between). */
+async function openConnections(server: ByteServer): Promise<number> {
+  let n = await server.connections();
+  for (const deadline = performance.now() + 2000; n > 0 && performance.now() < deadline; ) {
+    await collectGarbage();
+    await sleep(50);
+    n = await server.connections();
+  }
+  return n;
+}
+
+/** Polls `read` until `done` holds or 3 s pass. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (const deadline = performance.now() + 3000; !done(value) && performance.now() < deadline; ) {
+    await collectGarbage();
+    await sleep(20);
+    value = await read();
+  }
+  return value;
+}
+
 async function settled(): Promise<Snapshot> {
   await h.finished();
   await sleep(50);
@@ -170,23 +192,24 @@ describe('a stream object dropped without being read is ended by garbage collect
   });
 
   it('a stream larger than the read-ahead, never read: its connection is released after GC, as without inferometer', async () => {
+    // undici closes the connection of a collected, unread body from its own finalizer, on the
+    // GC's schedule (and Node 22's undici later than Node 24's): the bare SDK is the yardstick.
     server.handle(() => ({ writes: BIG }));
     expect(await dropStream(quietClient(server.baseURL))).toBe(true);
-    await sleep(50);
-    expect(await server.connections(), 'bare SDK').toBe(0); // undici cancels the unread body of a collected Response
+    const bare = await openConnections(server);
     expect(await dropStream(instrument(quietClient(server.baseURL), { meterProvider: h.meterProvider }))).toBe(true);
-    await sleep(50);
-    expect(await server.connections(), 'through inferometer').toBe(0);
+    expect(await openConnections(server), `through inferometer (the bare SDK left ${bare})`).toBeLessThanOrEqual(bare);
   });
 
   it('a stream whose server stalls, never read: cancelled after GC, and its connection released', async () => {
     server.handle(() => ({ writes: [CHUNK('a')], end: 'hang' }));
     expect(await dropStream(instrument(quietClient(server.baseURL), { meterProvider: h.meterProvider }))).toBe(true);
-    await sleep(50);
-    const s = await h.collect();
+    const s = await until(() => h.collect(), (snap) => snap.sum('inferometer.requests') >= 1);
     expect(outcomes(s)).toEqual({ cancelled: 1 });
     expect(s.sum('inferometer.requests.active')).toBe(0);
-    expect(await server.connections()).toBe(0);
+    // Released where the runtime closes a cancelled body's connection (Node 24); Node 22's undici
+    // keeps it for a while, with or without inferometer.
+    if (await cancelClosesConnections()) expect(await openConnections(server)).toBe(0);
   });
 
   it('a stream whose server stalls, left after its first chunk: in flight while its connection lives (as without inferometer), ended when it closes', async () => {

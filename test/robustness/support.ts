@@ -282,3 +282,28 @@ export function figures(s: Snapshot): Record<string, number> {
   }
   return f;
 }
+
+/**
+ * Whether this runtime's fetch closes the connection at once when a body with data still to come
+ * is cancelled. Node 24's undici does; Node 22's keeps the socket open for a while, with or
+ * without inferometer, so tests of released connections hold the bare SDK as their yardstick there.
+ */
+export async function cancelClosesConnections(): Promise<boolean> {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: a\n\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    const reader = (await fetch(`http://127.0.0.1:${port}/`)).body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await sleep(200);
+    return await new Promise<boolean>((resolve) => server.getConnections((_e, n) => resolve(n === 0)));
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
