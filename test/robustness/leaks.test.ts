@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrument } from '../../src/index.js';
 import { CHAT } from '../support/harness.ts';
 import { createTestMeter } from '../support/metrics.ts';
-import { type ByteReply, type ByteServer, collectGarbage, outcomes, pool, quietClient, startByteServer, thrown, until } from './support.ts';
+import { type ByteReply, type ByteServer, cancelClosesConnections, collectGarbage, outcomes, pool, quietClient, startByteServer, thrown, until } from './support.ts';
 
 const LEAK_REQUESTS = Number(process.env['LEAK_REQUESTS'] ?? 2500);
 const WARM_UP = 200;
