@@ -167,8 +167,9 @@ describe(`${LEAK_REQUESTS} requests, most of them abandoned, broken off, aborted
     expect(after['Timeout'] ?? 0, 'timers').toBeLessThanOrEqual(baseline['Timeout'] ?? 0);
     expect(after['Immediate'] ?? 0, 'immediates').toBeLessThanOrEqual(baseline['Immediate'] ?? 0);
     expect(after['TCPSocketWrap'] ?? 0, 'sockets').toBeLessThanOrEqual(baseline['TCPSocketWrap'] ?? 0);
-    // A leak of 100 bytes a request shows at 100,000 requests; 4 MB is the noise of a test worker.
-    expect(heapAfter - heapBefore).toBeLessThan(4 * 2 ** 20 + LEAK_REQUESTS * 100);
+    // A leak of 100 bytes a request shows at 100,000 requests; 6 MB is the noise of a test worker
+    // (a request that kept its stream, some 40 KB, shows at any size).
+    expect(heapAfter - heapBefore).toBeLessThan(6 * 2 ** 20 + LEAK_REQUESTS * 100);
     await meter.shutdown();
   }, TIMEOUT);
 
