@@ -1,0 +1,23 @@
+// The SSE events of one scripted chat completions stream, as OpenAI sends them: a role chunk,
+// one chunk per content token, a finish chunk, and with `stream_options.include_usage` a
+// `"usage":null` member on every chunk plus a final usage chunk with `choices: []`; then [DONE].
+const MODEL = 'gpt-4o-mini-2024-07-18';
+const WORDS = [' the', ' quick', ' brown', ' fox', ' jumps', ' over', ' a', ' lazy', ' dog', '.', ' It', ' was', ' not', ' amused', ',', ' really'];
+
+function chunk(id, usage, delta, finish) {
+  const u = usage ? ',"usage":null' : '';
+  return `data: {"id":"chatcmpl-${id}","object":"chat.completion.chunk","created":1764000000,"model":"${MODEL}","service_tier":"default","system_fingerprint":"fp_bench01","choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]${u}}\n\n`;
+}
+
+/** The events of stream `id` with `n` content chunks, each as its own Buffer. */
+export function sseEvents(id, n, usage) {
+  const out = [Buffer.from(chunk(id, usage, '{"role":"assistant","content":"","refusal":null}', 'null'))];
+  for (let i = 0; i < n; i++) out.push(Buffer.from(chunk(id, usage, `{"content":${JSON.stringify(WORDS[i % WORDS.length])}}`, 'null')));
+  out.push(Buffer.from(chunk(id, usage, '{}', '"stop"')));
+  if (usage) {
+    const u = `{"prompt_tokens":12,"completion_tokens":${n},"total_tokens":${12 + n},"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}`;
+    out.push(Buffer.from(`data: {"id":"chatcmpl-${id}","object":"chat.completion.chunk","created":1764000000,"model":"${MODEL}","service_tier":"default","system_fingerprint":"fp_bench01","choices":[],"usage":${u}}\n\n`));
+  }
+  out.push(Buffer.from('data: [DONE]\n\n'));
+  return out;
+}

@@ -1,0 +1,116 @@
+// The loopback OpenAI-compatible SSE server of the benchmark, run in its own process (pinned to
+// its own core by run.mjs). Every SSE event is written with its own `res.write()`.
+//
+// A stream is scripted by the path before `/v1`, so that the SDK call is the same for every
+// variant: `/s/<mode>/<chunks>[/<ttftMs>/<gapMs>]/v1/chat/completions`, where mode is
+//   paced    a 1 ms pause after every 8 events (the client reads ~8 events per network read)
+//   flooded  as fast as the socket takes them (waits for 'drain' only)
+//   timed    role chunk at once, first content after ttftMs, then one every gapMs (absolute
+//            schedule, so timer lateness does not accumulate); the write times are kept as truth
+//   halt     role chunk and chunks/2 content chunks, then nothing until the client goes away
+// The events are those of lib/sse-events.mjs (as OpenAI sends them, `stream_options.include_usage`
+// honoured); in timed mode the finish chunk, usage chunk and [DONE] follow the last content at once.
+//
+// GET /truth/<id> returns when timed stream <id> (the `id` of its chunks, `chatcmpl-<id>`) arrived
+// (epoch ms, performance.timeOrigin-based) and the write times (ms after arrival) of its events.
+// stdout: one JSON line {"port":N} once listening.
+import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sseEvents } from './lib/sse-events.mjs';
+
+const truths = new Map();
+let nextId = 1;
+
+/** Writes one event; resolves when the socket can take more (false if the client went away). */
+function write(res, buf) {
+  if (res.destroyed) return false;
+  if (res.write(buf)) return true;
+  return new Promise((resolve) => {
+    const done = (ok) => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
+async function stream(req, res, script, body) {
+  const arrived = performance.now();
+  const id = nextId++;
+  const usage = body?.stream_options?.include_usage === true;
+  const list = sseEvents(id, script.chunks, usage);
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': `req_${id}` });
+  if (script.mode === 'halt') {
+    for (let i = 0; i <= script.chunks / 2; i++) if (!(await write(res, list[i]))) return;
+    return; // hold the connection open; the client aborts it
+  }
+  if (script.mode === 'timed') {
+    const writes = [];
+    truths.set(String(id), { arrivedAt: performance.timeOrigin + arrived, writes, usage });
+    const last = list.length - 1 - (usage ? 2 : 1); // index of the finish chunk
+    for (let i = 0; i < list.length; i++) {
+      // i = 0 role (at once); 1..n content at ttft + (i-1)*gap; finish, usage and [DONE] right after the last content.
+      if (i >= 1 && i < last) {
+        const due = arrived + script.ttftMs + (i - 1) * script.gapMs;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+      }
+      if (!(await write(res, list[i]))) return;
+      writes.push(performance.now() - arrived);
+    }
+    res.end();
+    return;
+  }
+  for (let i = 0; i < list.length; i++) {
+    if (!(await write(res, list[i]))) return;
+    if (script.mode === 'paced' && i % 8 === 7) await sleep(1);
+  }
+  res.end();
+}
+
+function parseScript(url) {
+  const m = /^\/s\/(paced|flooded|timed|halt)\/(\d+)(?:\/(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?))?\/v1\/chat\/completions$/.exec(url);
+  if (m === null) return undefined;
+  return { mode: m[1], chunks: Number(m[2]), ttftMs: Number(m[3] ?? 0), gapMs: Number(m[4] ?? 0) };
+}
+
+const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+  res.on('error', () => {});
+  if (req.method === 'GET' && req.url.startsWith('/truth/')) {
+    const truth = truths.get(req.url.slice('/truth/'.length));
+    truths.delete(req.url.slice('/truth/'.length));
+    res.writeHead(truth ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(truth ?? null));
+    return;
+  }
+  const script = req.method === 'POST' ? parseScript(req.url) : undefined;
+  if (script === undefined) {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"error":{"message":"not scripted","type":"invalid_request_error"}}');
+    return;
+  }
+  let raw = '';
+  req.setEncoding('utf8');
+  req.on('data', (d) => (raw += d));
+  req.on('end', () => {
+    let body;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = undefined;
+    }
+    stream(req, res, script, body).catch(() => res.destroy());
+  });
+});
+server.maxConnections = 10_000;
+server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+});
+// Stop with the orchestrator: it closes our stdin (or dies).
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+process.stdin.resume();

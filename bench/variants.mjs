@@ -1,0 +1,196 @@
+// How each variant is set up, in a fresh client process: the bare openai SDK, inferometer with
+// every default, and each peer the way its README says, every one with in-memory OpenTelemetry
+// exporters/readers (nothing leaves the process). The peers patch `openai` through require hooks,
+// so the instrumentation is registered first and `openai` is required (CommonJS) after it.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { loadInferometer } from './lib/inferometer.mjs';
+
+/** A MetricReader that collects on demand (delta: each collect returns what happened since the last). */
+class MemoryReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+  }
+  async onForceFlush() {}
+  async onShutdown() {}
+}
+
+/** Where the openai of each major version is installed (see openai6/package.json). */
+const OPENAI_BASE = { 7: new URL('./package.json', import.meta.url), 6: new URL('./openai6/package.json', import.meta.url) };
+
+/**
+ * Every variant: label, the openai majors it runs on here (and why not on the others). `appUsage`:
+ * the app itself asks for usage (`stream_options.include_usage`), compared with `bare+usage`.
+ */
+export const VARIANTS = {
+  bare: { label: 'bare openai SDK', majors: [7, 6] },
+  inferometer: { label: 'inferometer (all defaults)', majors: [7, 6] },
+  'inferometer-nousage': { label: 'inferometer (injectStreamUsage: false)', majors: [7] },
+  otel: { label: '@opentelemetry/instrumentation-openai', pkg: '@opentelemetry/instrumentation-openai', majors: [6], unsupported: 'patches openai >=4.19.0 <7 only' },
+  traceloop: { label: 'OpenLLMetry @traceloop/instrumentation-openai', pkg: '@traceloop/instrumentation-openai', majors: [6], unsupported: 'patches openai >=4 <7 only' },
+  openinference: { label: 'OpenInference @arizeai/openinference-instrumentation-openai', pkg: '@arizeai/openinference-instrumentation-openai', majors: [7, 6] },
+  openlit: { label: 'OpenLIT openlit', pkg: 'openlit', majors: [7, 6] },
+  'bare+usage': { label: 'bare openai SDK, app asks for usage', majors: [7], appUsage: true },
+  'openlit+usage': { label: 'OpenLIT openlit, app asks for usage', pkg: 'openlit', majors: [7], appUsage: true },
+};
+
+/** The variant a variant's ratios are taken against. */
+export const referenceOf = (id) => {
+  const [name, major] = id.split('@');
+  return `${VARIANTS[name].appUsage ? 'bare+usage' : 'bare'}@${major}`;
+};
+
+/**
+ * The variants each scenario runs (`name@major`), full and quick. OpenLIT by default (no usage in
+ * the stream) counts tokens with js-tiktoken for about 2 s of CPU per request: the CPU scenario
+ * runs it once (`cpuOnce`), and compares OpenLIT over rounds with the app asking for usage.
+ */
+export const SCENARIO_VARIANTS = {
+  cpu: {
+    full: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
+    quick: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6'],
+  },
+  cpuOnce: { full: ['openlit@7'], quick: [] },
+  memory: {
+    full: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
+    quick: ['bare@7', 'inferometer@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6'],
+  },
+};
+
+/** The version of an installed package, as the bench resolves it (also when `exports` hides package.json). */
+export function installedVersion(pkg, major = 7) {
+  let dir = path.dirname(createRequire(OPENAI_BASE[major]).resolve(pkg));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const json = JSON.parse(readFileSync(file, 'utf8'));
+      if (json.name === pkg) return json.version;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json for ${pkg}`);
+    dir = up;
+  }
+}
+
+/**
+ * Sets up variant `id` (`name@major`) in this process. Returns the OpenAI class to use, a client
+ * factory, and access to everything the tool exported (metric data, finished spans).
+ */
+export async function setupVariant(id) {
+  const [name, majorText] = id.split('@');
+  const major = Number(majorText);
+  const tool = name.replace(/\+usage$/, '');
+  if (!VARIANTS[name]?.majors.includes(major)) throw new Error(`unknown variant ${id}`);
+  const requireOpenAI = () => createRequire(OPENAI_BASE[major])('openai');
+  let reader;
+  let spans;
+  let wrap = (client) => client;
+
+  const tracing = () => {
+    // What NodeTracerProvider.register() does, with the OTel JS 3.x packages: a context manager,
+    // W3C propagation, a global TracerProvider; here with an in-memory exporter.
+    spans = new InMemorySpanExporter();
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
+    trace.setGlobalTracerProvider(provider);
+    return provider;
+  };
+  const metering = () => {
+    reader = new MemoryReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    metrics.setGlobalMeterProvider(provider);
+    return provider;
+  };
+
+  switch (tool) {
+    case 'bare':
+      break;
+    case 'inferometer':
+    case 'inferometer-nousage': {
+      // README: register your MeterProvider; instrument() records through the global one.
+      metering();
+      const { instrument } = await loadInferometer();
+      const options = name === 'inferometer-nousage' ? { injectStreamUsage: false } : undefined;
+      wrap = (client) => instrument(client, options);
+      break;
+    }
+    case 'otel': {
+      // README: NodeSDK({ instrumentations: [new OpenAIInstrumentation()] }); NodeSDK registers a
+      // global TracerProvider and MeterProvider and the instrumentations: the same, by hand.
+      tracing();
+      metering();
+      const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+      const { OpenAIInstrumentation } = await import('@opentelemetry/instrumentation-openai');
+      registerInstrumentations({ instrumentations: [new OpenAIInstrumentation()] });
+      break;
+    }
+    case 'traceloop':
+    case 'openinference': {
+      // README: provider.register(); registerInstrumentations({ instrumentations: [new OpenAIInstrumentation()] }).
+      tracing();
+      const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+      const pkg = VARIANTS[tool].pkg;
+      const { OpenAIInstrumentation } = await import(pkg);
+      registerInstrumentations({ instrumentations: [new OpenAIInstrumentation()] });
+      break;
+    }
+    case 'openlit': {
+      // README: Openlit.init(). It reuses a registered SDK MeterProvider and LoggerProvider (ours,
+      // in memory). For traces it always builds its own NodeTracerProvider (its check for an SDK
+      // provider looks for the 1.x `addSpanProcessor`, which the API's proxy provider lacks), with
+      // the exporters that OTEL_TRACES_EXPORTER names: `none` here, and we add an in-memory one to
+      // that provider. Pricing comes from a local table: no network.
+      metering();
+      const openlitMain = createRequire(import.meta.url).resolve('openlit');
+      const openlitRequire = createRequire(openlitMain);
+      const { logs } = openlitRequire('@opentelemetry/api-logs');
+      const sdkLogs = openlitRequire('@opentelemetry/sdk-logs');
+      logs.setGlobalLoggerProvider(new sdkLogs.LoggerProvider({ processors: [new sdkLogs.SimpleLogRecordProcessor(new sdkLogs.InMemoryLogRecordExporter())] }));
+      process.env.OTEL_TRACES_EXPORTER = 'none';
+      const { Openlit } = openlitRequire(openlitMain);
+      Openlit.init({
+        applicationName: 'bench',
+        pricingJson: { chat: { 'gpt-4o-mini': { promptPrice: 0.00015, completionPrice: 0.0006 }, 'gpt-4o-mini-2024-07-18': { promptPrice: 0.00015, completionPrice: 0.0006 } } },
+      });
+      const sdkTrace = openlitRequire('@opentelemetry/sdk-trace-base');
+      spans = new sdkTrace.InMemorySpanExporter();
+      const { default: Tracing } = openlitRequire(path.join(path.dirname(openlitMain), 'otel/tracing.js'));
+      const processors = Tracing.traceProvider?._activeSpanProcessor?._spanProcessors;
+      if (!Array.isArray(processors)) throw new Error('openlit: cannot find its TracerProvider to add the in-memory exporter');
+      processors.push(new sdkTrace.SimpleSpanProcessor(spans));
+      break;
+    }
+  }
+
+  const mod = requireOpenAI();
+  const OpenAI = mod.OpenAI ?? mod.default ?? mod;
+  return {
+    id,
+    name,
+    major,
+    /** Whether the app asks for usage itself (pass to consume()). */
+    usage: VARIANTS[name].appUsage === true,
+    openaiVersion: installedVersion('openai', major),
+    makeClient: (baseURL) => wrap(new OpenAI({ apiKey: 'sk-bench', baseURL })),
+    /** Metric data points recorded since the last call (delta), as MetricData[]. */
+    async collect() {
+      if (reader === undefined) return [];
+      const { resourceMetrics } = await reader.collect();
+      return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+    },
+    /** Spans finished since the last call. */
+    takeSpans() {
+      if (spans === undefined) return [];
+      const done = spans.getFinishedSpans();
+      spans.reset();
+      return done;
+    },
+  };
+}
