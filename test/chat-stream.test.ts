@@ -25,14 +25,14 @@ describe('a streamed chat completion', () => {
     for await (const _ of stream);
     const s = await h.finished();
     const gaps = s.histogram('gen_ai.client.operation.time_per_output_chunk');
-    // Events: role, a, b, c, d, finish, [DONE]. Output events are a..finish: 5, so 4 gaps
-    // (3 content gaps + the gap to the final finish_reason chunk, sent right after the last one).
-    const written = h.server.timeline(0).events.slice(1, 6);
+    // Events: role, a, b, c, d, finish, [DONE]. Output events are a..d (the finish chunk carries
+    // none): 3 gaps.
+    const written = h.server.timeline(0).events.slice(1, 5);
     const truth = written.slice(1).map((t, i) => t - written[i]!);
-    expect(gaps.count).toBe(4);
+    expect(gaps.count).toBe(3);
     // a few ms: both clocks are read on a shared 2-core machine
     expect(Math.abs(ms(gaps.max) - Math.max(...truth))).toBeLessThan(8);
-    expect(Math.abs(ms(gaps.sum) - (written[4]! - written[0]!))).toBeLessThan(8);
+    expect(Math.abs(ms(gaps.sum) - (written[3]! - written[0]!))).toBeLessThan(8);
     expect(Math.max(...truth)).toBeGreaterThanOrEqual(55); // the long gap stayed the longest
   });
 
@@ -139,9 +139,9 @@ describe('a streamed chat completion', () => {
     const tpot = s.histogram('inferometer.time_per_output_token');
     const speed = s.histogram('inferometer.output_speed');
     // (last output - first output) / (5 - 1), against the server's write times of the first
-    // output chunk and the final (finish_reason) chunk
+    // and the fifth output chunk
     const events = h.server.timeline(0).events;
-    const span = events[6]! - events[1]!;
+    const span = events[5]! - events[1]!;
     expect(span).toBeGreaterThanOrEqual(70);
     expect(tpot.count).toBe(1);
     expect(Math.abs(ms(tpot.sum) - span / 4)).toBeLessThan(1.5);

@@ -2,20 +2,22 @@ import { DURATION_BUCKETS } from '../semconv.js';
 
 const BOUNDS = DURATION_BUCKETS.map((s) => s * 1000); // ms, as the clock gives them
 const N = BOUNDS.length + 1;
+// Offsets of the four per-bucket series in the one backing array.
+const COUNT = 0;
+const SUM = N;
+const MIN = 2 * N;
+const MAX = 3 * N;
 
 /**
- * The per-chunk gaps of one stream, kept per histogram bucket (count, sum, min, max), so that a
- * stream of any length holds 4 x 15 numbers instead of one number per chunk, and the hot path does
- * a short scan and four stores instead of an OTel `record` (about 1.5 us with 7 attributes).
+ * The per-chunk gaps of one stream, kept per histogram bucket (count, sum, min, max) in one
+ * Float64Array: a stream of any length holds 60 numbers (480 bytes) instead of one per chunk,
+ * and the hot path does a short scan and four stores instead of an OTel `record`.
  *
  * {@link replay} hands them to a histogram with the same bucket boundaries such that its bucket
  * counts, count, sum, min and max equal those of one record per chunk.
  */
 export class GapHistogram {
-  readonly counts = new Uint32Array(N);
-  readonly sums = new Float64Array(N);
-  readonly mins = new Float64Array(N);
-  readonly maxs = new Float64Array(N);
+  readonly #v = new Float64Array(4 * N);
   total = 0;
   /** The largest gap seen (ms). */
   max = 0;
@@ -23,13 +25,19 @@ export class GapHistogram {
   add(ms: number): void {
     let i = 0;
     while (i < N - 1 && ms > BOUNDS[i]!) i++;
-    const n = this.counts[i]!;
-    if (n === 0 || ms < this.mins[i]!) this.mins[i] = ms;
-    if (n === 0 || ms > this.maxs[i]!) this.maxs[i] = ms;
-    this.counts[i] = n + 1;
-    this.sums[i]! += ms;
+    const v = this.#v;
+    const n = v[COUNT + i]!;
+    if (n === 0 || ms < v[MIN + i]!) v[MIN + i] = ms;
+    if (n === 0 || ms > v[MAX + i]!) v[MAX + i] = ms;
+    v[COUNT + i] = n + 1;
+    v[SUM + i]! += ms;
     this.total++;
     if (ms > this.max) this.max = ms;
+  }
+
+  /** The number of gaps per bucket (bucket i: (BOUNDS[i-1], BOUNDS[i]]; the last: above them all). */
+  counts(): number[] {
+    return Array.from(this.#v.subarray(COUNT, COUNT + N));
   }
 
   /**
@@ -37,16 +45,17 @@ export class GapHistogram {
    * mean of the rest for the others (which lies between them, so in the same bucket).
    */
   replay(record: (seconds: number) => void): void {
+    const v = this.#v;
     for (let i = 0; i < N; i++) {
-      const n = this.counts[i]!;
+      const n = v[COUNT + i]!;
       if (n === 0) continue;
-      const min = this.mins[i]!;
-      const max = this.maxs[i]!;
+      const min = v[MIN + i]!;
+      const max = v[MAX + i]!;
       record(min / 1000);
       if (n === 1) continue;
       record(max / 1000);
       if (n === 2) continue;
-      const rest = (this.sums[i]! - min - max) / (n - 2) / 1000;
+      const rest = (v[SUM + i]! - min - max) / (n - 2) / 1000;
       for (let k = 2; k < n; k++) record(rest);
     }
   }

@@ -20,8 +20,11 @@ export class BlockSplitter {
   /** The text seen so far ended in a CR line end: an LF that comes next belongs to it (CRLF). */
   #afterCR = false;
 
-  /** Appends `text` and calls `onBlock` for every block it completes, in order. */
-  push(text: string, onBlock: (block: string) => void): void {
+  /**
+   * Appends `text` and calls `onBlock` for every block it completes, in order; `lfOnly` says
+   * the block has no CR (it came through the fast path).
+   */
+  push(text: string, onBlock: (block: string, lfOnly: boolean) => void): void {
     const buf = this.#pending === '' ? text : this.#pending + text;
     let start = 0;
     let scan = this.#scanFrom;
@@ -38,7 +41,7 @@ export class BlockSplitter {
       // LF only: an event ends at "\n\n". Resume one back, in case the pair straddles chunks.
       let from = Math.max(0, scan - 1);
       for (let i = buf.indexOf('\n\n', from); i !== -1; i = buf.indexOf('\n\n', from)) {
-        if (i + 2 - start > 2 || i > start) onBlock(buf.slice(start, i + 2));
+        if (i > start) onBlock(buf.slice(start, i + 2), true);
         start = i + 2;
         from = start;
       }
@@ -57,7 +60,7 @@ export class BlockSplitter {
           else if (buf.charCodeAt(j + 1) === LF) end = j + 2;
         }
         if (j === lineStart && lineStart > start) {
-          onBlock(buf.slice(start, end));
+          onBlock(buf.slice(start, end), false);
           start = end;
         } else if (j === lineStart) {
           start = end; // an empty line with nothing before it ends no event

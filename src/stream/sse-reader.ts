@@ -20,7 +20,6 @@ export interface SseReaderOptions {
 }
 
 const USAGE_NULL = /,\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?/;
-const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
 const FINISH = /"finish_reason"\s*:\s*"/;
 const TYPE = /"type"\s*:\s*"([^"\\]{1,100})"/;
@@ -46,9 +45,9 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
   let complete = false;
   let errorType: string | undefined;
   let sawOutput = false;
-  /** The last two chat data payloads (references), to judge a stream that ends without [DONE]. */
-  let lastData = '';
-  let previousData = '';
+  /** Whether the last two chat chunks gave a finish_reason, to judge a stream that ends without [DONE]. */
+  let lastFinished = false;
+  let previousFinished = false;
   /** Text for the app from the blocks of the current chunk, when hiding usage. */
   let out = '';
 
@@ -84,8 +83,8 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
       complete = true;
       return true;
     }
-    previousData = lastData;
-    lastData = data;
+    previousFinished = lastFinished;
+    lastFinished = FINISH.test(data);
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
@@ -108,9 +107,10 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
       if (EMPTY_CHOICES.test(data)) return !hideUsage; // the usage-only chunk: no output
     }
     // Before the first output a chunk must carry some; after it every chunk counts, parsed or
-    // not, so the count does not depend on which path read it.
-    const choices = chunk['choices'];
-    if (sawOutput || (Array.isArray(choices) && choices.some(carriesOutput))) onOutput();
+    // not (so the count does not depend on which path read it), but a finish chunk without output.
+    const choices = Array.isArray(chunk['choices']) ? (chunk['choices'] as unknown[]) : [];
+    const carries = choices.some(carriesOutput);
+    if (carries || (sawOutput && !choices.some(finished))) onOutput();
     return true;
   };
 
@@ -150,35 +150,52 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
     }
   };
 
-  /** One complete event block. Returns the text the app gets for it when hiding usage ('' for none). */
-  const read = (block: string): string => {
-    if (Number.isNaN(record.firstChunkAt) && hasData(block)) record.firstChunkAt = now;
+  /**
+   * Hot path: an ordinary chat chunk after the first output, in an LF-framed stream. No JSON
+   * parse, no regular expression, no copy: two substring searches (`"usage"` from the end, where
+   * OpenAI puts it; `"choices"`, near the start) and one from the end for `"finish_reason"`.
+   * Anything unusual (a usage object, an error event, a usage member it cannot cut out cleanly)
+   * goes the slow way. Returns what `read` returns.
+   */
+  const readChatChunk = (block: string): string => {
+    if (block.length <= 16 && block.indexOf('[DONE]') !== -1) {
+      complete = true;
+      return block;
+    }
+    let forward = block;
+    const usageAt = block.lastIndexOf('"usage"');
+    if (usageAt !== -1) {
+      const value = valueAt(block, usageAt + 7);
+      if (value === -1 || !block.startsWith('null', value)) return readSlowly(block);
+      if (hideUsage) {
+        const cut = withoutMember(block, usageAt, value + 4);
+        if (cut === undefined) return readSlowly(block);
+        forward = cut;
+      }
+    }
+    if (block.indexOf('"choices"') === -1) return readSlowly(block);
+    const finishAt = block.lastIndexOf('"finish_reason"');
+    const finishValue = finishAt === -1 ? -1 : valueAt(block, finishAt + 15);
+    // The finish chunk (a string, not null) usually carries no output: parse it, once a stream.
+    if (finishValue !== -1 && block.charCodeAt(finishValue) === 34) return readSlowly(block);
+    previousFinished = lastFinished;
+    lastFinished = false;
+    onOutput();
+    return forward;
+  };
+
+  /** Any block, interpreted by eventsource-parser. Returns what `read` returns. */
+  const readSlowly = (block: string): string => {
     let keep = true;
-    const data = sawOutput ? simpleData(block) : undefined;
-    if (data !== undefined && format === 'chat') {
-      // Hot path: an ordinary chunk after the first output. No JSON parse.
-      if (data === '[DONE]') complete = true;
-      else if (data.indexOf('"usage"') !== -1 && USAGE_OBJECT.test(data)) keep = inspectChat(data);
-      else if (data.indexOf('"error"') !== -1 && data.indexOf('"choices"') === -1) keep = inspectChat(data);
-      else {
-        previousData = lastData;
-        lastData = data;
-        onOutput();
-      }
-    } else if (format === 'responses' && sawOutput && isDeltaEvent(block)) {
-      onOutput();
-    } else {
-      for (const event of parse(block)) {
-        if (format === 'chat') keep = inspectChat(event.data) && keep;
-        else inspectResponses(event.event, event.data);
-      }
+    for (const event of parse(block)) {
+      if (format === 'chat') keep = inspectChat(event.data) && keep;
+      else inspectResponses(event.event, event.data);
     }
     if (!hideUsage || !keep) return '';
     if (block.indexOf('"usage"') === -1) return block;
-    if ((data ?? simpleData(block)) !== undefined) return block.replace(USAGE_NULL, '');
-    // An odd block (several data lines, a CR line end, an event or id field): take the member out
-    // of its data and write the one event it holds anew. What the app's decoder makes of it, the
-    // event type, id and data, is the same; only comments inside the block are left out.
+    // Take the member out of the event's data and write the one event anew. What the app's
+    // decoder makes of it (event type, id, data) is the same; only comments inside the block
+    // are left out.
     const events = parse(block);
     const event = events[0];
     if (events.length !== 1 || event === undefined) return block;
@@ -186,9 +203,23 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
     return stripped === event.data ? block : serialize(event, stripped);
   };
 
-  const onBlock = (block: string): void => {
-    const forward = read(block);
-    if (forward !== '') out += forward;
+  /**
+   * One complete event block. Returns the text the app gets for it when hiding usage ('' for
+   * none; ignored otherwise). `lfOnly`: the block has no CR (the splitter's fast path).
+   */
+  const read = (block: string, lfOnly: boolean): string => {
+    if (Number.isNaN(record.firstChunkAt) && hasData(block)) record.firstChunkAt = now;
+    if (sawOutput && lfOnly && block.startsWith('data:') && format === 'chat') return readChatChunk(block);
+    if (sawOutput && format === 'responses' && isDeltaEvent(block)) {
+      onOutput();
+      return block;
+    }
+    return readSlowly(block);
+  };
+
+  const onBlock = (block: string, lfOnly: boolean): void => {
+    const forward = read(block, lfOnly);
+    if (hideUsage && forward !== '') out += forward;
   };
 
   const takeOut = (): Uint8Array | null => {
@@ -212,12 +243,12 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
       const rest = splitter.flush();
       if (rest !== '') {
         // Read it as ended, but forward it as it came (without the empty line that ends it here).
-        const forward = read(`${rest}\n\n`);
+        const forward = read(`${rest}\n\n`, false);
         if (forward !== '') out += forward.slice(0, -2);
       }
       // A chat stream that ends without [DONE] is still complete if one of its last two chunks said
       // why it stopped (the usage chunk may follow the finish chunk).
-      if (!complete && format === 'chat' && (FINISH.test(lastData) || FINISH.test(previousData))) complete = true;
+      if (!complete && format === 'chat' && (lastFinished || previousFinished)) complete = true;
       return hideUsage ? takeOut() : null;
     },
     get complete() {
@@ -237,15 +268,29 @@ function serialize(event: EventSourceMessage, data: string): string {
   return `${text}\n`;
 }
 
-/** The data of a block that is exactly one `data:` line (what ordinary chunks are), else undefined. */
-function simpleData(block: string): string | undefined {
-  if (!block.startsWith('data:')) return undefined;
-  const eol = block.indexOf('\n');
-  // one line, then the empty line: "data: …\n\n" (CR line ends go the slow way)
-  if (eol === -1 || eol !== block.length - 2) return undefined;
-  const from = block.charCodeAt(5) === 32 ? 6 : 5;
-  const data = block.slice(from, eol);
-  return data.indexOf('\r') === -1 ? data : undefined;
+/** Where the value of a JSON member starts: after `:` and spaces from `i` (just past the key); -1 if not. */
+function valueAt(text: string, i: number): number {
+  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+  if (text.charCodeAt(i) !== 58 /* : */) return -1;
+  i++;
+  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+  return i < text.length ? i : -1;
+}
+
+/**
+ * `text` without the JSON member from `keyAt` to `valueEnd` and the comma that joins it to its
+ * neighbour, or undefined when that comma is not on the same line (pretty-printed data, which
+ * the slow path handles).
+ */
+function withoutMember(text: string, keyAt: number, valueEnd: number): string | undefined {
+  let before = keyAt - 1;
+  while (text.charCodeAt(before) === 32 || text.charCodeAt(before) === 9) before--;
+  if (text.charCodeAt(before) === 44 /* , */) return text.slice(0, before) + text.slice(valueEnd);
+  let after = valueEnd;
+  while (text.charCodeAt(after) === 32 || text.charCodeAt(after) === 9) after++;
+  if (text.charCodeAt(after) === 44) return text.slice(0, keyAt) + text.slice(after + 1);
+  if (text.charCodeAt(before) === 123 /* { */ && text.charCodeAt(after) === 125 /* } */) return text.slice(0, keyAt) + text.slice(valueEnd);
+  return undefined;
 }
 
 /** A Responses block whose first line is `event: ….delta` (an output event) with a data line. */
@@ -276,6 +321,10 @@ function carriesOutput(choice: unknown): boolean {
     (typeof d['function_call'] === 'object' && d['function_call'] !== null) ||
     (typeof d['audio'] === 'object' && d['audio'] !== null)
   );
+}
+
+function finished(choice: unknown): boolean {
+  return typeof choice === 'object' && choice !== null && typeof (choice as Record<string, unknown>)['finish_reason'] === 'string';
 }
 
 function nonEmpty(value: unknown): boolean {

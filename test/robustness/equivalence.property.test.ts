@@ -396,7 +396,7 @@ function countChunks(steps: Step[], w: Wire): { chunks: number; chunksBeforeStop
 /**
  * The record inferometer should make of a chat case. Its documented counting rule: the first event
  * that carries output is the first chunk; after it, every chunk event counts (the hot path does not
- * parse JSON), except `[DONE]`, the usage chunk and an error event. A body that ends without
+ * parse JSON), except `[DONE]`, the usage chunk, an error event and a finish chunk without output. A body that ends without
  * `[DONE]` is complete if one of its last two data events gave a finish_reason.
  */
 function expectChat(c: ChatCase, withUsage: boolean): Expected {
@@ -407,8 +407,10 @@ function expectChat(c: ChatCase, withUsage: boolean): Expected {
     let counts = false;
     if (item.t === 'chunk') {
       data.push(JSON.stringify(chatObject(c, item, withUsage)));
-      seen ||= carriesOutput(c, item);
-      counts = seen;
+      const carries = carriesOutput(c, item);
+      // after the first output every chunk counts, but a finish chunk that carries no output
+      counts = carries || (seen && item.finish === null);
+      seen ||= carries;
     } else if (item.t === 'malformed' || item.t === 'emptyData') {
       data.push(item.t === 'malformed' ? item.text : '');
       counts = seen;

@@ -39,6 +39,7 @@ describe('GapHistogram keeps the per-chunk distribution', () => {
     for (let i = 0; i < 100_000; i++) h.add(i % 100);
     expect(h.total).toBe(100_000);
     expect(h.max).toBe(99);
-    expect(h.counts.length).toBe(DURATION_BUCKETS.length + 1);
+    expect(h.counts()).toHaveLength(DURATION_BUCKETS.length + 1);
+    expect(h.counts().reduce((a, b) => a + b, 0)).toBe(100_000);
   });
 });
