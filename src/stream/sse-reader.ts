@@ -32,10 +32,12 @@ const encoder = new TextEncoder();
  * output event after it.
  *
  * The text is cut into event blocks ({@link BlockSplitter}). Blocks are interpreted by
- * eventsource-parser until the first output; after it, an ordinary chunk (one `data:` line) costs
- * a few substring checks and no parse. When usage is hidden, the app gets the original blocks,
- * minus the usage-only one and the `"usage":null` members: never a re-serialisation, so comments,
- * ids, line ends and odd events reach the app's SSE decoder exactly as the server sent them.
+ * eventsource-parser until the first output; after it, an ordinary chat chunk (a `data:` block
+ * of an LF-framed stream) costs a few substring searches and no parse. When usage is hidden, the
+ * app gets the original blocks, minus the usage-only one and the `"usage":null` members cut out
+ * in place, so comments, ids, line ends and odd events reach the app's SSE decoder as the server
+ * sent them; only an odd block (several data lines, CR line ends) that carries such a member is
+ * written anew, with the same event type, id and data.
  */
 export function createSseReader(record: RequestRecord, options: SseReaderOptions): BodyReader {
   const { format, hideUsage, admitErrorCode } = options;
