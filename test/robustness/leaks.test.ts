@@ -6,13 +6,12 @@
  * `LEAK_REQUESTS` sets the size of the run (default 2,500, about 8 s on a shared 2-core machine; a
  * nightly run can set 100000).
  */
-import { DiagLogLevel, diag } from '@opentelemetry/api';
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { instrument } from '../../src/index.js';
 import { CHAT } from '../support/harness.ts';
 import { createTestMeter } from '../support/metrics.ts';
-import { type ByteReply, type ByteServer, cancelClosesConnections, collectGarbage, outcomes, pool, quietClient, startByteServer, thrown, until } from './support.ts';
+import { type ByteReply, type ByteServer, cancelClosesConnections, captureDiag, collectGarbage, outcomes, pool, quietClient, startByteServer, thrown, until } from './support.ts';
 
 const LEAK_REQUESTS = Number(process.env['LEAK_REQUESTS'] ?? 2500);
 const WARM_UP = 200;
@@ -21,13 +20,8 @@ const SECRET = 'prompt-text-that-must-never-leak-5150';
 const API_KEY = 'sk-key-that-must-never-leak-2112';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const logs: string[] = [];
-beforeAll(() => {
-  const log = (...args: unknown[]) => logs.push(args.map(String).join(' '));
-  diag.setLogger({ error: log, warn: log, info: log, debug: log, verbose: log }, DiagLogLevel.ALL);
-});
+const logs = captureDiag();
 afterAll(() => {
-  diag.disable();
   // Nothing inferometer logged while all of that happened carried the prompt or the key.
   expect(logs.join('\n')).not.toContain(SECRET);
   expect(logs.join('\n')).not.toContain(API_KEY);

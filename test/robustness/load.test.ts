@@ -3,14 +3,13 @@
  * names stay within the cap; and under it all no prompt, key or header value reaches the server
  * (our header), a metric or a log.
  */
-import { DiagLogLevel, diag } from '@opentelemetry/api';
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRICES, meteredFetch } from '../../src/index.js';
 import { CHAT, useHarness } from '../support/harness.ts';
 import { createTestMeter } from '../support/metrics.ts';
 import type { Snapshot } from '../support/metrics.ts';
-import { outcomes, pool, until } from './support.ts';
+import { captureDiag, outcomes, pool, until } from './support.ts';
 
 const SECRET = 'prompt-text-that-must-never-leak-5150';
 const API_KEY = 'sk-key-that-must-never-leak-2112';
@@ -22,14 +21,7 @@ const JSON_REPLY = JSON.stringify({
 });
 
 const h = useHarness();
-const logs: string[] = [];
-beforeAll(() => {
-  const log = (...args: unknown[]) => logs.push(args.map(String).join(' '));
-  diag.setLogger({ error: log, warn: log, info: log, debug: log, verbose: log }, DiagLogLevel.ALL);
-});
-afterAll(() => {
-  diag.disable();
-});
+const logs = captureDiag();
 
 describe('1,000 concurrent streams against the loopback server', () => {
   it('add no error to what the bare SDK sees, and the metric totals are exact: requests, chunks, tokens and cost', async () => {

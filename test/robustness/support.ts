@@ -2,12 +2,14 @@
  * Helpers of the robustness suites: a loopback server that writes exact bytes (each write its own
  * network chunk), what an app sees of a stream, metric deltas, and garbage collection on demand.
  */
+import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import OpenAI from 'openai';
+import { afterAll, beforeAll } from 'vitest';
 import type { Snapshot } from '../support/metrics.ts';
 
 export interface ByteRequest {
@@ -306,4 +308,18 @@ export async function cancelClosesConnections(): Promise<boolean> {
     server.closeAllConnections();
     server.close();
   }
+}
+
+/**
+ * Everything inferometer logs through OTel `diag` while a test file runs (all levels), so the
+ * file can assert on it: a warning was given once, no prompt or key ever appears.
+ */
+export function captureDiag(): string[] {
+  const logs: string[] = [];
+  beforeAll(() => {
+    const log = (...args: unknown[]) => logs.push(args.map(String).join(' '));
+    diag.setLogger({ error: log, warn: log, info: log, debug: log, verbose: log }, DiagLogLevel.ALL);
+  });
+  afterAll(() => diag.disable());
+  return logs;
 }
