@@ -27,8 +27,6 @@ export class RequestRecord {
   streaming: boolean;
   /** When the first attempt was handed to fetch. */
   readonly start: number;
-  attempts = 0;
-  headersAt = Number.NaN;
   /** The first SSE data event (any event, also an empty role-only chunk). */
   firstChunkAt = Number.NaN;
   /** The first event that carries generated output. */

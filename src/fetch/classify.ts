@@ -3,7 +3,7 @@ import { ERROR_CONNECTION, ERROR_TIMEOUT, OTHER } from '../semconv.js';
 
 /** How a failed attempt or request ended: its outcome and, for errors, its `error.type`. */
 export interface Failure {
-  readonly outcome: Outcome;
+  readonly outcome: Exclude<Outcome, 'success'>;
   readonly errorType: string | undefined;
 }
 

@@ -6,7 +6,7 @@ import { type RetryScope, currentRetryScope } from '../request/retry-scope.js';
 import { tapBody } from '../stream/body-tap.js';
 import { createJsonReader } from '../stream/json-reader.js';
 import { createSseReader } from '../stream/sse-reader.js';
-import { classifyFetchError } from './classify.js';
+import { type Failure, classifyFetchError } from './classify.js';
 import { type PreparedRequest, prepareRequest } from './prepare.js';
 
 type Fetch = typeof globalThis.fetch;
@@ -58,7 +58,6 @@ async function attempt(
 ): Promise<Response> {
   const signal = init?.signal ?? undefined;
   const attemptStart = performance.now();
-  record.attempts++;
   let response: Response;
   try {
     response = await fetch(prepared.input, init);
@@ -70,7 +69,6 @@ async function attempt(
     throw error;
   }
   const now = performance.now();
-  record.headersAt = now;
   config.recorder.attempt(prepared.attributes, response.status, undefined);
 
   if (!response.ok) {
@@ -118,7 +116,7 @@ async function attempt(
  * An attempt failed. Inside the openai SDK's retry scope the SDK decides whether it retries, so
  * the request is only ended when the SDK gives up (see instrument.ts); elsewhere it ends now.
  */
-function failed(record: RequestRecord, scope: RetryScope | undefined, outcome: 'error' | 'cancelled' | 'success', errorType: string | undefined, at: number): void {
+function failed(record: RequestRecord, scope: RetryScope | undefined, outcome: Failure['outcome'], errorType: string | undefined, at: number): void {
   if (scope !== undefined) scope.lastFailure = { outcome, errorType, at };
   else record.finish(outcome, errorType, at);
 }
