@@ -1,6 +1,6 @@
 import { resolveConfig } from './config.js';
 import { reportInternalError, warnOnce } from './diag.js';
-import { configError } from './errors.js';
+import { InferometerConfigError, configError } from './errors.js';
 import { classifySdkError } from './fetch/classify.js';
 import { createMeteredFetch } from './fetch/metered-fetch.js';
 import { type RetryScope, currentRetryScope, runInRetryScope } from './request/retry-scope.js';
@@ -35,6 +35,13 @@ export function instrument<T extends object>(client: T, options?: InstrumentOpti
   const c = client as unknown as OpenAIClientLike;
   if (typeof c !== 'object' || c === null || typeof c.withOptions !== 'function' || typeof c.fetch !== 'function') {
     throw configError('client', 'an openai client (openai ^5 || ^6 || ^7) with `withOptions()` and `fetch`', client);
+  }
+  if (typeof (c as { chat?: { completions?: unknown } }).chat?.completions !== 'object') {
+    // Another SDK of the same family (Anthropic's has withOptions() and fetch too): metering its
+    // copy would record nothing, silently.
+    throw new InferometerConfigError(
+      `Expected \`client\` to be an openai client (openai ^5 || ^6 || ^7: OpenAI or AzureOpenAI), got an instance of \`${className(client)}\`, which inferometer cannot meter`,
+    );
   }
   if (instrumented.has(c)) {
     warnOnce('instrument-twice', 'instrument() was given a client it already instruments; it is returned as it is (metering it twice would count every request twice)');
@@ -75,9 +82,18 @@ function meterRetries(client: OpenAIClientLike): void {
   client.makeRequest = function meteredMakeRequest(this: unknown, ...args: unknown[]): Promise<unknown> {
     // A retry (its third argument names the request it retries) stays in the scope it runs in.
     if (args[2] !== undefined && currentRetryScope() !== undefined) return original.apply(this, args);
-    const scope: RetryScope = { record: undefined, lastFailure: undefined };
+    const timeout = (this as { timeout?: unknown } | null)?.timeout;
+    const scope: RetryScope = {
+      record: undefined,
+      lastFailure: undefined,
+      clientTimeoutMs: typeof timeout === 'number' && Number.isFinite(timeout) ? timeout : undefined,
+      abortedAttempt: undefined,
+    };
     const result = runInRetryScope(scope, () => original.apply(this, args));
-    result.then(undefined, (error: unknown) => endFailedScope(scope, error));
+    result.then(
+      () => scope.abortedAttempt?.('cancelled'),
+      (error: unknown) => endFailedScope(scope, error),
+    );
     return result;
   };
 }
@@ -85,10 +101,11 @@ function meterRetries(client: OpenAIClientLike): void {
 /** The SDK gave up on a request (after its retries, or because the app aborted): end its record. */
 function endFailedScope(scope: RetryScope, error: unknown): void {
   try {
+    const sdk = classifySdkError(error);
+    scope.abortedAttempt?.(sdk?.outcome === 'error' ? (sdk.errorType ?? OTHER) : 'cancelled');
     const record = scope.record;
     if (record === undefined || record.finished) return;
     const last = scope.lastFailure;
-    const sdk = classifySdkError(error);
     const at = last?.at ?? performance.now();
     const outcome = sdk?.outcome ?? last?.outcome ?? 'error';
     if (outcome === 'error') record.finish('error', last?.errorType ?? sdk?.errorType ?? OTHER, at);
@@ -96,4 +113,9 @@ function endFailedScope(scope: RetryScope, error: unknown): void {
   } catch (failure) {
     reportInternalError('ending a failed request', failure);
   }
+}
+
+function className(value: object): string {
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? name.slice(0, 60) : 'Object';
 }

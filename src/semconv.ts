@@ -61,6 +61,8 @@ export const ERROR_TIMEOUT = 'timeout' as const;
 export const ERROR_CONNECTION = 'connection_error' as const;
 export const ERROR_STREAM_INTERRUPTED = 'stream_interrupted' as const;
 export const ERROR_STREAM = 'stream_error' as const;
+/** A streamed request answered with a body that holds no SSE event (JSON, text, HTML): the app's stream yielded nothing. */
+export const ERROR_NOT_EVENT_STREAM = 'not_event_stream' as const;
 
 /** Explicit bucket boundaries (s) the conventions give for every GenAI duration histogram. */
 export const DURATION_BUCKETS: readonly number[] = [

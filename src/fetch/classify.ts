@@ -26,19 +26,32 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /**
- * Classifies an error thrown by fetch. An abort is a timeout when it came at or after the
- * deadline the openai SDK announced in `x-stainless-timeout` (whole seconds), else the app's own
- * cancellation.
+ * Whether an aborted request was aborted by a timeout rather than by the app: the abort's reason
+ * is a `TimeoutError` (`AbortSignal.timeout()`, as the Vercel AI SDK and LangChain use), or it
+ * came at or after the deadline the client announced (`deadlineMs`: the openai SDK's per-call
+ * `x-stainless-timeout`, else the client's own `timeout`, which the SDK enforces with a plain
+ * abort that no reason tells apart from the app's).
  */
-export function classifyFetchError(error: unknown, signal: AbortSignal | null | undefined, elapsedMs: number, timeoutSeconds: number | undefined): Failure {
+export function abortedByTimeout(signal: AbortSignal | null | undefined, elapsedMs: number, deadlineMs: number | undefined): boolean {
+  if ((signal?.reason as { name?: unknown } | undefined)?.name === 'TimeoutError') return true;
+  // The SDK's timer starts a little before the attempt is handed to us: allow for that.
+  return deadlineMs !== undefined && deadlineMs > 0 && elapsedMs >= deadlineMs - DEADLINE_SLACK_MS;
+}
+
+/** How much earlier than the deadline an abort may be seen and still be the deadline's (ms). */
+const DEADLINE_SLACK_MS = 5;
+
+/**
+ * Classifies an error thrown by fetch. An abort is a timeout when {@link abortedByTimeout} says
+ * so, else the app's own cancellation.
+ */
+export function classifyFetchError(error: unknown, signal: AbortSignal | null | undefined, elapsedMs: number, deadlineMs: number | undefined): Failure {
   const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError') return { outcome: 'error', errorType: ERROR_TIMEOUT };
   if (signal?.aborted === true || name === 'AbortError') {
-    if (timeoutSeconds !== undefined && timeoutSeconds > 0 && elapsedMs >= timeoutSeconds * 1000) {
-      return { outcome: 'error', errorType: ERROR_TIMEOUT };
-    }
+    if (abortedByTimeout(signal, elapsedMs, deadlineMs)) return { outcome: 'error', errorType: ERROR_TIMEOUT };
     return { outcome: 'cancelled', errorType: undefined };
   }
-  if (name === 'TimeoutError') return { outcome: 'error', errorType: ERROR_TIMEOUT };
   const code = codeOf(error);
   if (code !== undefined && TIMEOUT_CODES.has(code)) return { outcome: 'error', errorType: ERROR_TIMEOUT };
   if (code !== undefined && CONNECTION_CODES.has(code)) return { outcome: 'error', errorType: ERROR_CONNECTION };

@@ -6,7 +6,8 @@ import { type RetryScope, currentRetryScope } from '../request/retry-scope.js';
 import { tapBody } from '../stream/body-tap.js';
 import { createJsonReader } from '../stream/json-reader.js';
 import { createSseReader } from '../stream/sse-reader.js';
-import { type Failure, classifyFetchError } from './classify.js';
+import { ERROR_TIMEOUT } from '../semconv.js';
+import { type Failure, abortedByTimeout, classifyFetchError } from './classify.js';
 import { type PreparedRequest, prepareRequest } from './prepare.js';
 
 type Fetch = typeof globalThis.fetch;
@@ -57,14 +58,27 @@ async function attempt(
   scope: RetryScope | undefined,
 ): Promise<Response> {
   const signal = init?.signal ?? undefined;
+  const deadlineMs = deadlineOf(prepared, scope);
+  // The SDK retried an attempt that was aborted: the abort was its timeout, not the app's.
+  scope?.abortedAttempt?.(ERROR_TIMEOUT);
   const attemptStart = performance.now();
   let response: Response;
   try {
     response = await fetch(prepared.input, init);
   } catch (error) {
     const now = performance.now();
-    const failure = classifyFetchError(error, signal, now - attemptStart, prepared.timeoutSeconds);
-    config.recorder.attempt(prepared.attributes, undefined, failure.errorType ?? 'cancelled');
+    const failure = classifyFetchError(error, signal, now - attemptStart, deadlineMs);
+    if (scope !== undefined && failure.outcome === 'cancelled') {
+      // A plain abort inside the SDK's retry scope: its timeout or the app's abort. The SDK knows
+      // which (it retries a timeout, and rejects with its own error class): count the attempt then.
+      const attributes = prepared.attributes;
+      scope.abortedAttempt = (errorType) => {
+        scope.abortedAttempt = undefined;
+        config.recorder.attempt(attributes, undefined, errorType);
+      };
+    } else {
+      config.recorder.attempt(prepared.attributes, undefined, failure.errorType ?? 'cancelled');
+    }
     failed(record, scope, failure.outcome, failure.errorType, now);
     throw error;
   }
@@ -73,9 +87,10 @@ async function attempt(
 
   if (!response.ok) {
     const withoutInjection = prepared.withoutInjection;
-    if (response.status === 400 && withoutInjection !== undefined && init !== withoutInjection) {
-      // Some OpenAI-compatible servers reject `stream_options`. Ask again without it, and never
-      // ask that server again: inferometer must not turn a working call into a failing one.
+    if (REFUSAL_STATUSES.has(response.status) && withoutInjection !== undefined && init !== withoutInjection) {
+      // Some OpenAI-compatible servers refuse `stream_options` (400, or 422 from FastAPI/pydantic
+      // and axum). Ask again without it, and never ask that server again: inferometer must not
+      // turn a working call into a failing one.
       const text = await response.text();
       if (rejectsInjectedUsage(text, prepared.described!.body)) {
         const retried = await attempt(config, fetch, prepared, withoutInjection, record, scope);
@@ -94,7 +109,10 @@ async function attempt(
       record.finish('success', undefined, now);
       return response;
     }
-    const sse = isEventStream(response.headers.get('content-type'), prepared.described!.stream);
+    const declaredEventStream = (response.headers.get('content-type')?.toLowerCase() ?? '').includes('text/event-stream');
+    // Any answer to a streamed request is read as SSE, whatever it says it is: the SDK parses it
+    // as SSE anyway (some proxies say text/plain), and a body with no event is `not_event_stream`.
+    const sse = declaredEventStream || prepared.described!.stream;
     record.streaming = sse;
     const injected = prepared.withoutInjection !== undefined && init === prepared.init;
     const reader = sse
@@ -102,9 +120,11 @@ async function attempt(
           format: prepared.described!.format,
           hideUsage: injected,
           admitErrorCode: (code) => admitErrorCode(config, code),
+          declaredEventStream,
         })
       : createJsonReader(record);
-    return tapBody(response, reader, record, signal);
+    const timedOut = (): boolean => abortedByTimeout(signal, performance.now() - attemptStart, deadlineMs);
+    return tapBody(response, reader, record, signal, timedOut);
   } catch (error) {
     reportInternalError('tapping a response body', error);
     record.finish('success', undefined, now);
@@ -122,7 +142,21 @@ function failed(record: RequestRecord, scope: RetryScope | undefined, outcome: F
 }
 
 /**
- * Whether a 400 is the provider refusing the usage option inferometer added: it names
+ * The deadline of an attempt (ms), to tell the client's timeout from the app's abort: the openai
+ * SDK's per-call `x-stainless-timeout` (whole seconds; `0` for less than one, which says nothing
+ * usable), else the timeout of the client that opened the retry scope.
+ */
+function deadlineOf(prepared: PreparedRequest, scope: RetryScope | undefined): number | undefined {
+  const seconds = prepared.timeoutSeconds;
+  if (seconds === undefined) return scope?.clientTimeoutMs;
+  return seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** Statuses with which OpenAI-compatible servers refuse an unknown request member. */
+const REFUSAL_STATUSES = new Set([400, 422]);
+
+/**
+ * Whether a 400 or 422 is the provider refusing the usage option inferometer added: it names
  * `include_usage`, or names `stream_options` when the app sent none (an app's own invalid
  * `stream_options` member is the app's error, not ours).
  */
@@ -132,12 +166,3 @@ function rejectsInjectedUsage(errorText: string, body: Record<string, unknown> |
   return !appSentStreamOptions && errorText.includes('stream_options');
 }
 
-/**
- * Whether to read a body as SSE: an event-stream content type (any case), or a streamed request
- * answered with anything but JSON (some proxies say text/plain; the SDK parses it as SSE anyway).
- */
-function isEventStream(contentType: string | null, streamRequested: boolean): boolean {
-  const type = contentType?.toLowerCase() ?? '';
-  if (type.includes('text/event-stream')) return true;
-  return streamRequested && !type.includes('json');
-}

@@ -11,6 +11,13 @@ export interface RetryScope {
   record: RequestRecord | undefined;
   /** How the latest attempt failed, when it did; the SDK may still retry. */
   lastFailure: (Failure & { readonly at: number }) | undefined;
+  /** The client's own `timeout` (ms), the deadline of attempts that name none of their own. */
+  readonly clientTimeoutMs: number | undefined;
+  /**
+   * Counts an attempt that ended in a plain abort, once it is known whether that was the SDK's
+   * timeout (it retries, or rejects with its timeout error) or the app's abort.
+   */
+  abortedAttempt: ((errorType: string) => void) | undefined;
 }
 
 const storage = new AsyncLocalStorage<RetryScope>();

@@ -1,6 +1,6 @@
 import { reportInternalError } from '../diag.js';
 import type { RequestRecord } from '../record.js';
-import { ERROR_STREAM_INTERRUPTED } from '../semconv.js';
+import { ERROR_STREAM_INTERRUPTED, ERROR_TIMEOUT } from '../semconv.js';
 import type { BodyReader } from './body-reader.js';
 
 /**
@@ -28,13 +28,22 @@ const abandoned = new FinalizationRegistry<Abandoned>(({ record, source }) => {
 /**
  * Returns a Response with the same status, headers and body bytes as `response`, whose body is
  * read through `reader` as it arrives. The record is finished exactly once: when the body ends,
- * fails, is cancelled by the app, or is garbage-collected unread.
+ * fails, is cancelled by the app, or is garbage-collected unread. A body cut short by an abort
+ * of `signal` is a cancellation, or a timeout where `timedOut()` says the abort was one.
  */
-export function tapBody(response: Response, reader: BodyReader, record: RequestRecord, signal: AbortSignal | undefined): Response {
+export function tapBody(
+  response: Response,
+  reader: BodyReader,
+  record: RequestRecord,
+  signal: AbortSignal | undefined,
+  timedOut: () => boolean,
+): Response {
   const source = response.body!.getReader();
   let lastByteAt = Number.NaN;
   let failure: unknown;
   let failed = false;
+  /** The source said it is done: the body is closed, and nothing reads it again. */
+  let ended = false;
   /** A read of the source is under way (pull() does not wait for it; see below). */
   let reading = false;
   /** The app cancelled the body: reads still in flight end quietly. */
@@ -52,7 +61,10 @@ export function tapBody(response: Response, reader: BodyReader, record: RequestR
   const settle = (at: number, interrupted: boolean): void => {
     if (reader.errorType !== undefined) finish('error', reader.errorType, at);
     else if (reader.complete) finish('success', undefined, Number.isNaN(lastByteAt) ? at : lastByteAt);
-    else if (interrupted && signal?.aborted === true) finish('cancelled', undefined, at);
+    else if (interrupted && signal?.aborted === true) {
+      if (timedOut()) finish('error', ERROR_TIMEOUT, at);
+      else finish('cancelled', undefined, at);
+    }
     else finish('error', ERROR_STREAM_INTERRUPTED, at);
   };
 
@@ -67,6 +79,9 @@ export function tapBody(response: Response, reader: BodyReader, record: RequestR
 
   const onRead = ({ done, value }: ReadableStreamReadResult<Uint8Array>): void => {
     reading = false;
+    // Set before the last enqueue, which may call pull() at once: a closed body is not read again
+    // (reading it would see `done` a second time and close the controller twice).
+    if (done) ended = true;
     const now = performance.now();
     let out: Uint8Array | null = null;
     try {
@@ -109,7 +124,7 @@ export function tapBody(response: Response, reader: BodyReader, record: RequestR
         }
         // Not returned: a stream that waits on a read pending on the socket is reachable from
         // the socket, and a dropped stream could then never be collected.
-        if (!reading) read();
+        if (!reading && !ended) read();
         return undefined;
       },
       cancel(reason) {

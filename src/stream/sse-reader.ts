@@ -1,11 +1,13 @@
 import { type EventSourceMessage, createParser } from 'eventsource-parser';
 import type { RequestRecord } from '../record.js';
 import type { ResponseFormat } from '../request/describe.js';
-import { ERROR_STREAM } from '../semconv.js';
+import { ERROR_NOT_EVENT_STREAM, ERROR_STREAM } from '../semconv.js';
+import { warnOnce } from '../diag.js';
 import type { BodyReader } from './body-reader.js';
 import { GapHistogram } from './gap-histogram.js';
 import { errorCodeOf, normalizeUsage } from './json-text.js';
 import { BlockSplitter } from './sse-blocks.js';
+import { USAGE_NULL, cutUsageNull, serialize, valueAt, withoutMember } from './usage-member.js';
 
 /** What the SSE reader needs beyond the record. */
 export interface SseReaderOptions {
@@ -17,13 +19,32 @@ export interface SseReaderOptions {
   readonly hideUsage: boolean;
   /** Bounds provider error codes (`error.type`). */
   readonly admitErrorCode: (code: string) => string;
+  /**
+   * The response said it is an event stream (`text/event-stream`). A body that says otherwise
+   * and holds no event is `not_event_stream`; one that says so is an interrupted stream.
+   */
+  readonly declaredEventStream: boolean;
 }
 
-const USAGE_NULL = /,\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?/;
 const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
 const FINISH = /"finish_reason"\s*:\s*"/;
 const TYPE = /"type"\s*:\s*"([^"\\]{1,100})"/;
 const STREAMING: TextDecodeOptions = { stream: true };
+const DONE = 'data: [DONE]\n\n';
+/**
+ * How much of an event still under way is held back when usage is hidden (characters): the tail
+ * in which its `"usage":null` member can be cut out. OpenAI puts it last, followed at most by
+ * an `obfuscation` member of a few hundred characters. Everything before it reaches the app as
+ * it arrives, so an event of many megabytes is not held back until its end.
+ */
+const HELD_BACK_CHARS = 16 * 1024;
+/**
+ * An event under way that holds a `"usage"` key is held back from this many characters before
+ * the key on (where the comma the cut takes with the member sits, on its line or the one before):
+ * a server that puts the member first still has it cut out of a long event.
+ */
+const USAGE_MARGIN = 256;
+const DONE_NO_SPACE = 'data:[DONE]\n\n';
 const encoder = new TextEncoder();
 
 /**
@@ -40,13 +61,16 @@ const encoder = new TextEncoder();
  * written anew, with the same event type, id and data.
  */
 export function createSseReader(record: RequestRecord, options: SseReaderOptions): BodyReader {
-  const { format, hideUsage, admitErrorCode } = options;
+  const { format, hideUsage, admitErrorCode, declaredEventStream } = options;
   const decoder = new TextDecoder();
   const splitter = new BlockSplitter();
   let now = 0;
   let complete = false;
   let errorType: string | undefined;
   let sawOutput = false;
+  /** Whether the body held any bytes, and any SSE event (a block with a data field). */
+  let sawBytes = false;
+  let sawEvent = false;
   /** Whether the last two chat chunks gave a finish_reason, to judge a stream that ends without [DONE]. */
   let lastFinished = false;
   let previousFinished = false;
@@ -160,7 +184,8 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
    * goes the slow way. Returns what `read` returns.
    */
   const readChatChunk = (block: string): string => {
-    if (block.length <= 16 && block.indexOf('[DONE]') !== -1) {
+    // Exactly `[DONE]`, as the SDK takes it: `data: [DONE] ` (a trailing space) is not the end.
+    if (block === DONE || block === DONE_NO_SPACE) {
       complete = true;
       return block;
     }
@@ -195,14 +220,21 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
     }
     if (!hideUsage || !keep) return '';
     if (block.indexOf('"usage"') === -1) return block;
-    // Take the member out of the event's data and write the one event anew. What the app's
-    // decoder makes of it (event type, id, data) is the same; only comments inside the block
-    // are left out.
     const events = parse(block);
     const event = events[0];
     if (events.length !== 1 || event === undefined) return block;
     const stripped = event.data.replace(USAGE_NULL, '');
-    return stripped === event.data ? block : serialize(event, stripped);
+    if (stripped === event.data) return block;
+    // Cut the member out in place where the app's decoder then reads the same event (the text
+    // around it stays as it came: a long event's head may already be with the app) ...
+    const cut = cutUsageNull(block);
+    if (cut !== undefined) {
+      const again = parse(cut)[0];
+      if (again !== undefined && again.data === stripped && again.event === event.event && again.id === event.id) return cut;
+    }
+    // ... else write the one event anew: the same event type, id and data; comments inside the
+    // block are left out.
+    return serialize(event, stripped);
   };
 
   /**
@@ -210,7 +242,10 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
    * none; ignored otherwise). `lfOnly`: the block has no CR (the splitter's fast path).
    */
   const read = (block: string, lfOnly: boolean): string => {
-    if (Number.isNaN(record.firstChunkAt) && hasData(block)) record.firstChunkAt = now;
+    if (!sawEvent && hasData(block)) {
+      sawEvent = true;
+      if (Number.isNaN(record.firstChunkAt)) record.firstChunkAt = now;
+    }
     if (sawOutput && lfOnly && block.startsWith('data:') && format === 'chat') return readChatChunk(block);
     if (sawOutput && format === 'responses' && isDeltaEvent(block)) {
       onOutput();
@@ -219,9 +254,9 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
     return readSlowly(block);
   };
 
-  const onBlock = (block: string, lfOnly: boolean): void => {
+  const onBlock = (block: string, lfOnly: boolean, taken: number): void => {
     const forward = read(block, lfOnly);
-    if (hideUsage && forward !== '') out += forward;
+    if (hideUsage) out += taken === 0 ? forward : rest(block, forward, taken);
   };
 
   const takeOut = (): Uint8Array | null => {
@@ -234,23 +269,32 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
   return {
     push(chunk, at) {
       now = at;
+      sawBytes ||= chunk.byteLength > 0;
       splitter.push(decoder.decode(chunk, STREAMING), onBlock);
-      return hideUsage ? takeOut() : chunk;
+      if (!hideUsage) return chunk;
+      // An event longer than the read-ahead: hand the app its head now, as the bare SDK would
+      // have it, and keep back only the tail, where a `"usage":null` member to cut out sits.
+      out += splitter.takeAhead(HELD_BACK_CHARS, '"usage"', USAGE_MARGIN);
+      return takeOut();
     },
     end(at) {
       now = at;
       const tail = decoder.decode();
       if (tail !== '') splitter.push(tail, onBlock);
       // The app's SSE decoder dispatches an event the stream ended in the middle of: so do we.
-      const rest = splitter.flush();
-      if (rest !== '') {
+      const taken = splitter.taken;
+      const last = splitter.flush();
+      if (last !== '') {
         // Read it as ended, but forward it as it came (without the empty line that ends it here).
-        const forward = read(`${rest}\n\n`, false);
-        if (forward !== '') out += forward.slice(0, -2);
+        const forward = read(`${last}\n\n`, false);
+        if (hideUsage && forward !== '') out += taken === 0 ? forward.slice(0, -2) : rest(last, forward.slice(0, -2), taken);
       }
       // A chat stream that ends without [DONE] is still complete if one of its last two chunks said
       // why it stopped (the usage chunk may follow the finish chunk).
       if (!complete && format === 'chat' && (lastFinished || previousFinished)) complete = true;
+      // A body that is not SSE and holds not one event (JSON, text or HTML for a streamed request):
+      // the app's stream yielded nothing of what it asked for.
+      if (!declaredEventStream && sawBytes && !sawEvent && errorType === undefined) errorType = ERROR_NOT_EVENT_STREAM;
       return hideUsage ? takeOut() : null;
     },
     get complete() {
@@ -260,39 +304,6 @@ export function createSseReader(record: RequestRecord, options: SseReaderOptions
       return errorType;
     },
   };
-}
-
-function serialize(event: EventSourceMessage, data: string): string {
-  let text = '';
-  if (event.event !== undefined) text += `event: ${event.event}\n`;
-  if (event.id !== undefined) text += `id: ${event.id}\n`;
-  for (const line of data.split('\n')) text += `data: ${line}\n`;
-  return `${text}\n`;
-}
-
-/** Where the value of a JSON member starts: after `:` and spaces from `i` (just past the key); -1 if not. */
-function valueAt(text: string, i: number): number {
-  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
-  if (text.charCodeAt(i) !== 58 /* : */) return -1;
-  i++;
-  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
-  return i < text.length ? i : -1;
-}
-
-/**
- * `text` without the JSON member from `keyAt` to `valueEnd` and the comma that joins it to its
- * neighbour, or undefined when that comma is not on the same line (pretty-printed data, which
- * the slow path handles).
- */
-function withoutMember(text: string, keyAt: number, valueEnd: number): string | undefined {
-  let before = keyAt - 1;
-  while (text.charCodeAt(before) === 32 || text.charCodeAt(before) === 9) before--;
-  if (text.charCodeAt(before) === 44 /* , */) return text.slice(0, before) + text.slice(valueEnd);
-  let after = valueEnd;
-  while (text.charCodeAt(after) === 32 || text.charCodeAt(after) === 9) after++;
-  if (text.charCodeAt(after) === 44) return text.slice(0, keyAt) + text.slice(after + 1);
-  if (text.charCodeAt(before) === 123 /* { */ && text.charCodeAt(after) === 125 /* } */) return text.slice(0, keyAt) + text.slice(valueEnd);
-  return undefined;
 }
 
 /** A Responses block whose first line is `event: ….delta` (an output event) with a data line. */
@@ -331,4 +342,17 @@ function finished(choice: unknown): boolean {
 
 function nonEmpty(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0;
+}
+
+/**
+ * What is left to hand the app of a block whose first `taken` characters it already has, given
+ * what it should get of the whole block (`forward`). If `forward` changed the block only after
+ * them, the rest of `forward`; else (a member to cut out, or a block to leave out, that lay in
+ * what the app already has) the rest of the block as it came, and one diag warning.
+ */
+function rest(block: string, forward: string, taken: number): string {
+  if (forward === block) return block.slice(taken);
+  if (forward.length >= taken && forward.slice(0, taken) === block.slice(0, taken)) return forward.slice(taken);
+  warnOnce('usage-cut-late', `an event over ${HELD_BACK_CHARS} characters carried usage data before its last ${HELD_BACK_CHARS}: it reached the app as the server sent it`);
+  return block.slice(taken);
 }
