@@ -9,4 +9,6 @@ export default defineConfig({
   target: 'node22',
   platform: 'node',
   treeshake: true,
+  // Shared code (InferometerConfigError) in one chunk for CJS too, so `instanceof` holds across entry points.
+  splitting: true,
 });

@@ -1,5 +1,6 @@
 /**
- * Thrown at set-up (by `instrument`, `meteredFetch` or `withWorkload`) when an option is invalid.
+ * Thrown at set-up (by `instrument`, `meteredFetch`, `withWorkload`, and `createMeterProvider` or
+ * `inferometerViews` from `inferometer/sdk`) when an option is invalid.
  * Never thrown while a request is under way: from then on inferometer reports through OTel `diag`.
  */
 export class InferometerConfigError extends TypeError {
@@ -25,7 +26,8 @@ export function describe(value: unknown): string {
   return `\`${text}\` (${type})`;
 }
 
-/** `Expected \`what\` to be expectation, got \`value\` (type)`. */
-export function configError(what: string, expectation: string, value: unknown): InferometerConfigError {
-  return new InferometerConfigError(`Expected \`${what}\` to be ${expectation}, got ${describe(value)}`);
+/** `Expected \`what\` to be expectation, got \`value\` (type)`, then `; fix` when one is given. */
+export function configError(what: string, expectation: string, value: unknown, fix?: string): InferometerConfigError {
+  const message = `Expected \`${what}\` to be ${expectation}, got ${describe(value)}`;
+  return new InferometerConfigError(fix === undefined ? message : `${message}; ${fix}`);
 }

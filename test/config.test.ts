@@ -16,6 +16,7 @@ describe('options are validated up front, with messages that say what was expect
     [{ prices: { m: { input: -1, output: 1 } } }, 'Expected `prices["m"].input` to be a number from 0 to 100000 (USD per million tokens), got `-1` (number)'],
     [{ prices: { m: { input: 1, output: Number.NaN } } }, 'Expected `prices["m"].output` to be a number from 0 to 100000 (USD per million tokens), got `NaN` (number)'],
     [{ prices: { m: { input: 1, output: 1, cachedInput: '0.5' } } }, 'Expected `prices["m"].cachedInput` to be a number from 0 to 100000 (USD per million tokens), got `"0.5"` (string)'],
+    [{ slo: { chat: { timeToFirstToken: 800 } } }, 'Expected `slo["chat"].timeToFirstToken` to be a number > 0 and <= 300 (seconds), got `800` (number); objectives are in seconds: for 800 milliseconds write 0.8'],
     [{ workloads: 'chat' }, 'Unknown option `workloads`; the options are `workload`, `meterProvider`, `prices`, `slo`, `injectStreamUsage`, `maxWorkloadClasses`, `provider`'],
   ])('instrument(client, %j)', (options, message) => {
     expect(() => instrument(client(), options as never)).toThrow(new InferometerConfigError(message));

@@ -93,12 +93,29 @@ describe('SLOs and goodput per workload class', () => {
   });
 
   it.each([
-    [{ w: { timeToFirstToken: 0 } }, 'Expected `slo["w"].timeToFirstToken` to be a finite number > 0 (seconds), got `0` (number)'],
-    [{ w: { minOutputSpeed: -5 } }, 'Expected `slo["w"].minOutputSpeed` to be a finite number > 0 (tokens per second), got `-5` (number)'],
+    [{ w: { timeToFirstToken: 0 } }, 'Expected `slo["w"].timeToFirstToken` to be a number > 0 and <= 300 (seconds), got `0` (number)'],
+    [{ w: { minOutputSpeed: -5 } }, 'Expected `slo["w"].minOutputSpeed` to be a number > 0 and <= 10000 (tokens per second), got `-5` (number)'],
+    [{ w: { duration: Number.POSITIVE_INFINITY } }, 'Expected `slo["w"].duration` to be a number > 0 and <= 3600 (seconds), got `Infinity` (number)'],
     [{ w: { ttft: 1 } }, 'Unknown objective `slo["w"].ttft`; the objectives are `timeToFirstToken`, `maxChunkGap`, `timePerOutputToken`, `minOutputSpeed`, `duration`'],
     [{ 'bad name': {} }, 'Expected `slo key "bad name"` to be a workload class name (1-64 characters of A-Z a-z 0-9 . _ - : /), got `"bad name"` (string)'],
     [[], 'Expected `slo` to be an object of workload class -> objectives, got `[]` (array)'],
   ])('validates objectives up front: %j', (slo, message) => {
     expect(() => instrument(new OpenAI({ apiKey: 'k' }), { slo: slo as never })).toThrow(new InferometerConfigError(message));
+  });
+
+  it.each([
+    ['timeToFirstToken', 800, 'Expected `slo["w"].timeToFirstToken` to be a number > 0 and <= 300 (seconds), got `800` (number); objectives are in seconds: for 800 milliseconds write 0.8'],
+    ['maxChunkGap', 2000, 'Expected `slo["w"].maxChunkGap` to be a number > 0 and <= 300 (seconds), got `2000` (number); objectives are in seconds: for 2000 milliseconds write 2'],
+    ['timePerOutputToken', 50, 'Expected `slo["w"].timePerOutputToken` to be a number > 0 and <= 10 (seconds), got `50` (number); objectives are in seconds: for 50 milliseconds write 0.05'],
+    ['duration', 120_000, 'Expected `slo["w"].duration` to be a number > 0 and <= 3600 (seconds), got `120000` (number); objectives are in seconds: for 120000 milliseconds write 120'],
+    ['duration', 1e9, 'Expected `slo["w"].duration` to be a number > 0 and <= 3600 (seconds), got `1000000000` (number)'],
+    ['minOutputSpeed', 50_000, 'Expected `slo["w"].minOutputSpeed` to be a number > 0 and <= 10000 (tokens per second), got `50000` (number)'],
+  ] as const)('rejects an implausible %s of %d, and says how to write milliseconds in seconds', (name, value, message) => {
+    expect(() => instrument(new OpenAI({ apiKey: 'k' }), { slo: { w: { [name]: value } } })).toThrow(new InferometerConfigError(message));
+  });
+
+  it('accepts each objective at its bound: 5 minutes to the first token or between chunks, 10 s per token, an hour in all, 10000 tokens/s', () => {
+    const longest = { timeToFirstToken: 300, maxChunkGap: 300, timePerOutputToken: 10, duration: 3600, minOutputSpeed: 10_000 };
+    expect(() => instrument(new OpenAI({ apiKey: 'k' }), { slo: { w: longest } })).not.toThrow();
   });
 });

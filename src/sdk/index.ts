@@ -5,6 +5,7 @@
  */
 import { metrics } from '@opentelemetry/api';
 import { AggregationType, type IMetricReader, MeterProvider, type MeterProviderOptions, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { configError, InferometerConfigError } from '../errors.js';
 import { HISTOGRAMS } from '../metrics/histograms.js';
 
 /** How inferometer's histograms are aggregated. */
@@ -19,7 +20,8 @@ export interface ViewsOptions {
   /** @default 'explicit' */
   readonly histograms?: HistogramKind;
   /**
-   * Buckets of an exponential histogram (more: finer resolution, more memory per series).
+   * Buckets of an exponential histogram (more: finer resolution, more memory per series), an
+   * integer from 2 (the SDK's minimum) to 16384 (the largest the OTel SDKs accept).
    * @default 160
    */
   readonly maxExponentialBuckets?: number;
@@ -34,23 +36,17 @@ export interface ViewsOptions {
  * @example new MeterProvider({ readers: [reader], views: inferometerViews({ histograms: 'exponential' }) })
  */
 export function inferometerViews(options: ViewsOptions = {}): ViewOptions[] {
-  const kind = options.histograms ?? 'explicit';
-  if (kind !== 'explicit' && kind !== 'exponential') {
-    throw new TypeError(`Expected \`histograms\` to be 'explicit' or 'exponential', got \`${String(kind)}\``);
-  }
-  return Object.values(HISTOGRAMS).map((spec) => ({
-    meterName: 'inferometer',
-    instrumentName: spec.name,
-    aggregation:
-      kind === 'explicit'
-        ? { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...spec.buckets] } }
-        : { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: options.maxExponentialBuckets ?? 160 } },
-  }));
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw configError('options', 'an object', options);
+  rejectUnknown(options, VIEWS_OPTIONS);
+  return views(options);
 }
 
 /** Options of {@link createMeterProvider}. */
 export interface MeterProviderSetup extends ViewsOptions {
-  /** Where the metrics go: a PrometheusExporter, a PeriodicExportingMetricReader with an OTLP exporter, … */
+  /**
+   * Where the metrics go: a PrometheusExporter, a PeriodicExportingMetricReader with an OTLP
+   * exporter, … (an exporter alone is not a reader). `[]` records nothing.
+   */
   readonly readers: IMetricReader[];
   /** Further views of the app's own. @default [] */
   readonly views?: ViewOptions[];
@@ -76,11 +72,75 @@ export interface MeterProviderSetup extends ViewsOptions {
  * const client = instrument(new OpenAI(), { workload: 'chat' });
  */
 export function createMeterProvider(setup: MeterProviderSetup): MeterProvider {
+  validateSetup(setup);
   const provider = new MeterProvider({
     readers: setup.readers,
-    views: [...inferometerViews(setup), ...(setup.views ?? [])],
+    views: [...views(setup), ...(setup.views ?? [])],
     ...(setup.resource !== undefined ? { resource: setup.resource } : {}),
   });
   if (setup.global !== false) metrics.setGlobalMeterProvider(provider);
   return provider;
+}
+
+// Validation, in the one message form of ../config.ts.
+
+/** @throws InferometerConfigError */
+function validateSetup(setup: unknown): asserts setup is MeterProviderSetup {
+  if (typeof setup !== 'object' || setup === null || Array.isArray(setup)) throw configError('options', 'an object with `readers`', setup);
+  rejectUnknown(setup, SETUP_OPTIONS);
+  const { readers, views: extra, resource, global } = setup as Partial<Record<(typeof SETUP_OPTIONS)[number], unknown>>;
+  if (!Array.isArray(readers)) {
+    throw configError('readers', 'an array of MetricReaders (a PrometheusExporter, a PeriodicExportingMetricReader, …)', readers);
+  }
+  readers.forEach((reader: unknown, i) => {
+    if (isReader(reader)) return;
+    const exporter = typeof (reader as { export?: unknown } | null)?.export === 'function';
+    const fix = exporter ? 'that is an exporter: wrap it in a reader, e.g. new PeriodicExportingMetricReader({ exporter })' : undefined;
+    throw configError(`readers[${i}]`, 'a MetricReader (an object with setMetricProducer(), collect(), forceFlush() and shutdown())', reader, fix);
+  });
+  if (extra !== undefined && !Array.isArray(extra)) throw configError('views', 'an array of views (ViewOptions)', extra);
+  if (resource !== undefined && typeof (resource as { merge?: unknown } | null)?.merge !== 'function') {
+    throw configError('resource', "an OpenTelemetry Resource (resourceFromAttributes({ 'service.name': … }) from @opentelemetry/resources)", resource);
+  }
+  if (global !== undefined && typeof global !== 'boolean') throw configError('global', 'a boolean', global);
+}
+
+const VIEWS_OPTIONS = ['histograms', 'maxExponentialBuckets'] as const;
+const SETUP_OPTIONS = ['readers', 'views', 'resource', 'global', ...VIEWS_OPTIONS] as const;
+/** The JS SDK raises a smaller maxSize to 2; the Python SDK rejects more than 16384 ("accidental giant histograms"). */
+const MIN_BUCKETS = 2;
+const MAX_BUCKETS = 16_384;
+
+/** The views for options already checked for unknown keys. @throws InferometerConfigError */
+function views(options: ViewsOptions): ViewOptions[] {
+  const { histograms: kind = 'explicit', maxExponentialBuckets: maxSize = 160 } = options;
+  if (kind !== 'explicit' && kind !== 'exponential') {
+    const fix = kind === 'native' ? 'Prometheus native histograms are "exponential"' : undefined;
+    throw configError('histograms', '"explicit" or "exponential"', kind, fix);
+  }
+  if (!Number.isInteger(maxSize) || maxSize < MIN_BUCKETS || maxSize > MAX_BUCKETS) {
+    throw configError('maxExponentialBuckets', `an integer from ${MIN_BUCKETS} to ${MAX_BUCKETS}`, maxSize);
+  }
+  return Object.values(HISTOGRAMS).map((spec) => ({
+    meterName: 'inferometer',
+    instrumentName: spec.name,
+    aggregation:
+      kind === 'explicit'
+        ? { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...spec.buckets] } }
+        : { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize } },
+  }));
+}
+
+function rejectUnknown(options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new InferometerConfigError(`Unknown option \`${key}\`; the options are ${known.map((k) => `\`${k}\``).join(', ')}`);
+    }
+  }
+}
+
+const READER_METHODS = ['setMetricProducer', 'collect', 'forceFlush', 'shutdown'] as const;
+
+function isReader(value: unknown): value is IMetricReader {
+  return typeof value === 'object' && value !== null && READER_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }

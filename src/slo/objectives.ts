@@ -6,6 +6,24 @@ import { WORKLOAD_NAME_RULE, isWorkloadName } from '../workload/names.js';
 export const OBJECTIVES = ['timeToFirstToken', 'maxChunkGap', 'timePerOutputToken', 'minOutputSpeed', 'duration'] as const;
 
 /**
+ * The largest value each objective takes. Objectives are in seconds (`minOutputSpeed` in tokens
+ * per second); each bound sits above any real objective, so a value written in milliseconds by
+ * mistake (`timeToFirstToken: 800`) is caught at set-up instead of never being missed.
+ */
+const MAX_OBJECTIVE = Object.freeze({
+  /** 5 minutes: reasoning models at high effort think for minutes before the first token. */
+  timeToFirstToken: 300,
+  /** 5 minutes: a model may reason or run a built-in tool between two outputs. */
+  maxChunkGap: 300,
+  /** 10 s per token (0.1 token/s): real objectives are 0.005 to 0.2. */
+  timePerOutputToken: 10,
+  /** 10000 tokens/s: several times the fastest inference served today. */
+  minOutputSpeed: 10_000,
+  /** An hour for one request: the longest deep-research or batch-class call. */
+  duration: 3600,
+} satisfies Record<(typeof OBJECTIVES)[number], number>);
+
+/**
  * Starting points for the three workloads of the product brief. They are not truths: pick your
  * own from the p95 of a week of your data (see the README).
  */
@@ -19,7 +37,8 @@ export const SLO_PRESETS = Object.freeze({
 } satisfies Record<string, Objectives>);
 
 /**
- * Validates the `slo` option: class names as workload names, objectives finite and > 0.
+ * Validates the `slo` option: class names as workload names, objectives > 0 and at most their
+ * {@link MAX_OBJECTIVE bound}.
  * @throws InferometerConfigError
  */
 export function validateSlo(slo: unknown): asserts slo is Readonly<Record<string, Objectives>> {
@@ -36,10 +55,17 @@ export function validateSlo(slo: unknown): asserts slo is Readonly<Record<string
       if (!(OBJECTIVES as readonly string[]).includes(name)) {
         throw new InferometerConfigError(`Unknown objective \`${where}.${name}\`; the objectives are ${OBJECTIVES.map((o) => `\`${o}\``).join(', ')}`);
       }
-      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      const max = MAX_OBJECTIVE[name as keyof typeof MAX_OBJECTIVE];
+      if (typeof value !== 'number' || !(value > 0 && value <= max)) {
         const unit = name === 'minOutputSpeed' ? 'tokens per second' : 'seconds';
-        throw configError(`${where}.${name}`, `a finite number > 0 (${unit})`, value);
+        throw configError(`${where}.${name}`, `a number > 0 and <= ${max} (${unit})`, value, millisecondsFix(name, value, max));
       }
     }
   }
+}
+
+/** How to write a time objective that looks like milliseconds, if it does. */
+function millisecondsFix(name: string, value: unknown, max: number): string | undefined {
+  if (name === 'minOutputSpeed' || typeof value !== 'number' || !(value > max && value / 1000 <= max)) return undefined;
+  return `objectives are in seconds: for ${value} milliseconds write ${value / 1000}`;
 }
