@@ -87,6 +87,14 @@ describe('the demo', () => {
     for (const c of cost) expect(c).toBeGreaterThan(0);
     expect(cost[2]).toBeGreaterThan(cost[0]!); // gpt-4o costs more than gpt-4o-mini
 
+    // Under the table: per-hour figures are extrapolated, and goodput's objectives (main.ts's `slo`) per class.
+    expect(stdout).toMatch(/^ {2}completed \(requests\/hour\) \[1\] /m);
+    expect(stdout).toMatch(/^ {2}\[1\] extrapolated from a short run, not measured over an hour/m);
+    expect(stdout).toMatch(/^ {2}goodput, met every objective \(%\) \[2\] /m);
+    expect(stdout).toMatch(/^ {8}chat {3}TTFT <= 640 ms, max chunk gap <= 320 ms$/m);
+    expect(stdout).toMatch(/^ {8}batch {2}output speed >= 60 tokens\/s, end-to-end <= 10\.24 s$/m);
+    expect(stdout).toMatch(/^ {8}agent {2}TTFT <= 1280 ms, end-to-end <= 5\.12 s$/m);
+
     expect(stdout).toMatch(/^ {2}chat +TTFT p95 \d+ ms/m);
     expect(stdout).toMatch(/^ {2}batch +output speed p50 \d+ tokens\/s/m);
     expect(stdout).toMatch(/^ {2}agent +end-to-end p99 [\d.]+ s, error rate [\d.]+%/m);

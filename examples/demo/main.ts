@@ -8,7 +8,7 @@ import { METRIC_REQUESTS, type Objectives, instrument } from 'inferometer';
 import { MetricView } from './metric-view.ts';
 import { type DemoOptions, USAGE, parseOptions } from './options.ts';
 import { Progress } from './progress.ts';
-import { type WorkloadScore, computeScorecard, formatScorecard, formatYardsticks, scorecardJson } from './scorecard.ts';
+import { type WorkloadScore, computeScorecard, formatNotes, formatScorecard, formatYardsticks, scorecardJson } from './scorecard.ts';
 import { openTarget } from './target.ts';
 import { type Telemetry, startTelemetry } from './telemetry.ts';
 import { plannedRequests, planTraffic, runTraffic, totalsOf } from './workloads.ts';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const startedAt = Date.now() / 1000;
     const { scores, collectedAt } = await runDemo(options, telemetry);
     if (options.json !== undefined) {
-      const report = { startedAt, collectedAt, metricsUrl: telemetry.metricsUrl, workloads: scorecardJson(scores) };
+      const report = { startedAt, collectedAt, metricsUrl: telemetry.metricsUrl, objectives: OBJECTIVES, workloads: scorecardJson(scores) };
       await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     }
     if (scores.every((s) => s.requests.success === 0)) {
@@ -95,6 +95,8 @@ async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ sc
   console.log("  (from the collected OTel metrics alone; quantiles as Prometheus' histogram_quantile computes them)");
   console.log('');
   console.log(formatScorecard(scores));
+  console.log('');
+  console.log(formatNotes(scores, OBJECTIVES));
   console.log('');
   console.log('What to watch, per workload:');
   console.log(formatYardsticks(scores));

@@ -17,6 +17,7 @@ import {
   METRIC_SLO_REQUESTS,
   METRIC_TIME_PER_OUTPUT_CHUNK,
   METRIC_TIME_TO_FIRST_TOKEN,
+  type Objectives,
 } from 'inferometer';
 import { type MetricView, histogramQuantile } from './metric-view.ts';
 
@@ -99,6 +100,10 @@ function scoreOf(view: MetricView, workload: string): WorkloadScore {
   };
 }
 
+/** Footnote markers of the table rows that need one (see {@link formatNotes}). */
+const NOTE_PER_HOUR = '[1]';
+const NOTE_OBJECTIVES = '[2]';
+
 type Row = readonly [label: string, cell: (s: WorkloadScore) => string];
 
 const num = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
@@ -131,9 +136,9 @@ function rows(scores: readonly WorkloadScore[]): Row[] {
     ['max chunk gap per request p99 (ms)', (s) => ms(s.maxChunkGapP99)],
     ['output speed p50 (tokens/s)', (s) => num(s.outputSpeedP50, 0)],
     ['end-to-end p99 (s)', (s) => num(s.endToEndP99, 2)],
-    ['completed (requests/hour)', (s) => thousands(s.completedPerHour)],
+    [`completed (requests/hour) ${NOTE_PER_HOUR}`, (s) => thousands(s.completedPerHour)],
     ['availability (%)', (s) => pct(s.availability)],
-    ['goodput, met every objective (%)', (s) => pct(s.goodput)],
+    [`goodput, met every objective (%) ${NOTE_OBJECTIVES}`, (s) => pct(s.goodput)],
     ['error rate, all (%)', (s) => pct(s.errorRate)],
     ...errorTypes(scores).map((type): Row => [`  error.type=${type} (%)`, (s) => pct(s.errorRates.get(type) ?? 0)]),
     ['retries per request', (s) => num(s.retriesPerRequest, 2)],
@@ -154,6 +159,35 @@ export function formatScorecard(scores: readonly WorkloadScore[]): string {
   const header = line('', scores.map((s) => s.workload));
   const rule = `  ${'-'.repeat(header.length - 2)}`;
   return [header, rule, ...table.map(([label], r) => line(label, cells[r]!))].join('\n');
+}
+
+/** One objective as the table shows the quantity: `TTFT <= 640 ms`. In the order a request lives them. */
+const OBJECTIVE_TEXT: ReadonlyArray<readonly [keyof Objectives, (value: number) => string]> = [
+  ['timeToFirstToken', (v) => `TTFT <= ${ms(v)} ms`],
+  ['maxChunkGap', (v) => `max chunk gap <= ${ms(v)} ms`],
+  ['timePerOutputToken', (v) => `TPOT <= ${num(v * 1000, 1)} ms`],
+  ['minOutputSpeed', (v) => `output speed >= ${v} tokens/s`],
+  ['duration', (v) => `end-to-end <= ${v} s`],
+];
+
+/**
+ * The table's footnotes: that per-hour figures are extrapolated from this short run, and the
+ * objectives each class's goodput is judged against (the `slo` option the demo instruments with).
+ */
+export function formatNotes(scores: readonly WorkloadScore[], objectives: Readonly<Record<string, Objectives>>): string {
+  const windows = scores.map((s) => `${s.workload} ${num(s.window, 1)} s`).join(', ');
+  const width = Math.max(...scores.map((s) => s.workload.length));
+  const judged = scores.map((s) => {
+    const o = objectives[s.workload];
+    const text = o === undefined ? 'no objectives: goodput not judged' : OBJECTIVE_TEXT.flatMap(([key, show]) => (o[key] === undefined ? [] : [show(o[key])])).join(', ');
+    return `        ${s.workload.padEnd(width)}  ${text}`;
+  });
+  return [
+    `  ${NOTE_PER_HOUR} extrapolated from a short run, not measured over an hour: successful requests / seconds since the`,
+    `      class's first request (${windows}) x 3600. Expect it to move from run to run.`,
+    `  ${NOTE_OBJECTIVES} share of requests that met every objective of their class at once; the objectives (\`slo\` in examples/demo/main.ts):`,
+    ...judged,
+  ].join('\n');
 }
 
 /**
@@ -178,7 +212,7 @@ export function formatYardsticks(scores: readonly WorkloadScore[]): string {
     if (s.workload === 'chat') {
       lines.push(`  chat   TTFT p95 ${ms(s.ttft.p95)} ms (spread ${ms(s.ttft.p95 - s.ttft.p50)} ms): how fast the first token appears, and how consistently.`);
     } else if (s.workload === 'batch') {
-      lines.push(`  batch  output speed p50 ${num(s.outputSpeedP50, 0)} tokens/s, ${thousands(s.completedPerHour)} completed/hour: sustained throughput, not latency.`);
+      lines.push(`  batch  output speed p50 ${num(s.outputSpeedP50, 0)} tokens/s, ${thousands(s.completedPerHour)} completed/hour (extrapolated): sustained throughput, not latency.`);
     } else if (s.workload === 'agent') {
       lines.push(`  agent  end-to-end p99 ${num(s.endToEndP99, 2)} s, error rate ${pct(s.errorRate)}% (429s ${pct(rate429)}%), ${usd(s.costPerAnswer)} per answer: its worst requests, its failures, its cost.`);
     }
