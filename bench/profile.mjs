@@ -5,6 +5,7 @@
 // the difference to bare by function, which also catches what inferometer makes others do (a
 // second ReadableStream, TextDecoder, regexps, GC). Profiles are kept in profiles/ (git-ignored)
 // for Chrome DevTools or speedscope.
+import './lib/node-check.mjs'; // first: a clear message on a Node too old for what follows
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { SourceMap } from 'node:module';
@@ -87,6 +88,8 @@ function selfTimes(profile, chunks) {
 async function main() {
   const { runChild, startServer } = await import('./lib/processes.mjs');
   const { build, snapshot } = await import('./lib/inferometer.mjs');
+  const { ensureRepository } = await import('./lib/setup.mjs');
+  ensureRepository();
   if (!process.argv.includes('--no-build')) build();
   snapshot();
   const server = await startServer();

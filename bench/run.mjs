@@ -2,16 +2,22 @@
 // scenario side by side with the bare SDK and the peers, prints one document and writes it to
 // RESULTS.md (a --quick or --only run writes RESULTS.quick.md / prints only).
 //
-//   node run.mjs [--quick] [--only cpu|memory|accuracy|recording[,...]] [--rounds N] [--no-build]
+//   node run.mjs [--quick] [--only cpu|memory|accuracy|recording|big-event[,...]] [--rounds N]
+//                [--no-build] [--dist DIR]
+//
+// --dist DIR (or BENCH_DIST=DIR) measures the inferometer built in DIR (e.g. the dist/ of a
+// worktree of an older commit) instead of building and measuring ../dist.
+import './lib/node-check.mjs'; // first: a clear message on a Node too old for what follows
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { build, snapshot } from './lib/inferometer.mjs';
 import { pinning, runChild, startServer } from './lib/processes.mjs';
-import { otherLoadMeter, processCpuMs, stealMeter, systemInfo } from './lib/system.mjs';
+import { ensureRepository } from './lib/setup.mjs';
+import { nodeMismatch, otherLoadMeter, processCpuMs, stealMeter, systemInfo } from './lib/system.mjs';
 import { targets } from './lib/targets.mjs';
 import { SCENARIO_VARIANTS, VARIANTS } from './variants.mjs';
 
-const SCENARIOS = { cpu: 'cpu-per-chunk', memory: 'memory', accuracy: 'accuracy', recording: 'recording-cost' };
+const SCENARIOS = { cpu: 'cpu-per-chunk', memory: 'memory', accuracy: 'accuracy', recording: 'recording-cost', 'big-event': 'big-event' };
 
 const { values: opts } = parseArgs({
   options: {
@@ -19,20 +25,25 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
+    dist: { type: 'string' },
   },
 });
+opts.dist ??= process.env.BENCH_DIST || undefined;
 const only = opts.only === undefined ? Object.keys(SCENARIOS) : opts.only.split(',');
 for (const name of only) if (!(name in SCENARIOS)) throw new Error(`unknown scenario ${name}; one of ${Object.keys(SCENARIOS).join(', ')}`);
 
 const started = performance.now();
 const progress = (text) => process.stderr.write(`\r\x1b[K[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}`);
+const mismatch = nodeMismatch();
+if (mismatch !== undefined) process.stderr.write(`${mismatch}\n`);
 
-if (!opts['no-build']) {
+ensureRepository();
+if (!opts['no-build'] && opts.dist === undefined) {
   progress('building inferometer (tsup) ...');
   build();
 }
-snapshot();
-const sys = systemInfo(); // the repository as built
+const dist = snapshot(opts.dist);
+const sys = systemInfo(dist); // the inferometer measured, as built
 
 const steal = stealMeter();
 const otherLoad = otherLoadMeter();
@@ -60,6 +71,7 @@ const seconds = (performance.now() - started) / 1000;
 const stolen = steal();
 const others = otherLoad(serverCpuMs);
 progress(`done in ${seconds.toFixed(0)} s\n`);
+if (mismatch !== undefined) process.stderr.write(`${mismatch}\n`);
 
 const doc = [
   `# inferometer benchmark${opts.quick ? ' (quick mode: fewer rounds, shorter streams; indicative only)' : ''}`,

@@ -8,15 +8,23 @@
 //   timed    role chunk at once, first content after ttftMs, then one every gapMs (absolute
 //            schedule, so timer lateness does not accumulate); the write times are kept as truth
 //   halt     role chunk and chunks/2 content chunks, then nothing until the client goes away
+//   big      <chunks> is a size in bytes: the role chunk, then ONE content chunk of that many
+//            characters written in 64 KiB writes (as a network delivers a big event: in many
+//            reads), then the finish chunk (usage chunk) and [DONE]; the truth keeps when the big
+//            event's first and last bytes were written
 // The events are those of lib/sse-events.mjs (as OpenAI sends them, `stream_options.include_usage`
 // honoured); in timed mode the finish chunk, usage chunk and [DONE] follow the last content at once.
 //
-// GET /truth/<id> returns when timed stream <id> (the `id` of its chunks, `chatcmpl-<id>`) arrived
-// (epoch ms, performance.timeOrigin-based) and the write times (ms after arrival) of its events.
+// GET /truth/<id> returns when timed or big stream <id> (the `id` of its chunks, `chatcmpl-<id>`)
+// arrived (epoch ms, performance.timeOrigin-based) and the write times (ms after arrival) of its
+// events (big: `big.first`/`big.last`, when the big event's first and last bytes were written).
 // stdout: one JSON line {"port":N} once listening.
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sseEvents } from './lib/sse-events.mjs';
+import { bigEventStream, sseEvents } from './lib/sse-events.mjs';
+
+/** Size of one write of the big event (mode big): what one network read brings at most. */
+const BIG_WRITE = 64 * 1024;
 
 const truths = new Map();
 let nextId = 1;
@@ -38,12 +46,38 @@ function write(res, buf) {
   });
 }
 
+/** Mode big: the role event, one event of script.chunks content bytes in 64 KiB writes, the rest. */
+async function bigStream(res, id, arrived, bytes, usage) {
+  const { role, big, end } = bigEventStream(id, bytes, usage);
+  const writes = [];
+  const truth = { arrivedAt: performance.timeOrigin + arrived, writes, usage, big: undefined };
+  truths.set(String(id), truth);
+  if (!(await write(res, role))) return;
+  writes.push(performance.now() - arrived);
+  let first;
+  for (const part of big) {
+    for (let at = 0; at < part.length; at += BIG_WRITE) {
+      if (!(await write(res, part.subarray(at, at + BIG_WRITE)))) return;
+      first ??= performance.now() - arrived;
+    }
+  }
+  const last = performance.now() - arrived;
+  writes.push(last);
+  truth.big = { first, last };
+  for (const buf of end) {
+    if (!(await write(res, buf))) return;
+    writes.push(performance.now() - arrived);
+  }
+  res.end();
+}
+
 async function stream(req, res, script, body) {
   const arrived = performance.now();
   const id = nextId++;
   const usage = body?.stream_options?.include_usage === true;
-  const list = sseEvents(id, script.chunks, usage);
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': `req_${id}` });
+  if (script.mode === 'big') return bigStream(res, id, arrived, script.chunks, usage);
+  const list = sseEvents(id, script.chunks, usage);
   if (script.mode === 'halt') {
     for (let i = 0; i <= script.chunks / 2; i++) if (!(await write(res, list[i]))) return;
     return; // hold the connection open; the client aborts it
@@ -73,7 +107,7 @@ async function stream(req, res, script, body) {
 }
 
 function parseScript(url) {
-  const m = /^\/s\/(paced|flooded|timed|halt)\/(\d+)(?:\/(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?))?\/v1\/chat\/completions$/.exec(url);
+  const m = /^\/s\/(paced|flooded|timed|halt|big)\/(\d+)(?:\/(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?))?\/v1\/chat\/completions$/.exec(url);
   if (m === null) return undefined;
   return { mode: m[1], chunks: Number(m[2]), ttftMs: Number(m[3] ?? 0), gapMs: Number(m[4] ?? 0) };
 }

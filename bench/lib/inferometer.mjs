@@ -1,33 +1,46 @@
-// Which inferometer the bench measures: ../dist as built at the start of the run, copied to
-// .snapshot/ so that a rebuild of ../dist during the run (tests, other work) cannot change or
+// Which inferometer the bench measures: a built dist/ (../dist, built at the start of the run, or
+// another one named with --dist DIR / BENCH_DIST=DIR, e.g. a worktree of an older commit), copied
+// to .snapshot/ so that a rebuild of that dist during the run (tests, other work) cannot change or
 // remove it under the running measurements. Its dependencies resolve from the repository's
-// node_modules, as through the `file:..` link.
+// node_modules (bench/ does not depend on inferometer itself; see setup.mjs).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = new URL('../../', import.meta.url);
 const SNAPSHOT = new URL('../.snapshot/', import.meta.url);
+
+/** The repository's own dist/. */
+export const DEFAULT_DIST = fileURLToPath(new URL('dist/', ROOT));
 
 /** Builds ../dist with the repository's tsup. */
 export function build() {
   execFileSync(process.execPath, ['node_modules/tsup/dist/cli-default.js', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 }
 
-/** Copies ../dist to .snapshot/ and points every client process at it (BENCH_INFEROMETER). */
-export function snapshot() {
-  const dist = new URL('dist/', ROOT);
-  if (!existsSync(new URL('index.js', dist))) throw new Error('../dist/index.js is missing: build inferometer first (npm run build in the repository root)');
+/**
+ * Copies `dist` (a built inferometer dist/ directory, ../dist by default) to .snapshot/ and points
+ * every client process at it (BENCH_INFEROMETER). Returns the absolute path of `dist`.
+ */
+export function snapshot(dist = DEFAULT_DIST) {
+  const from = path.resolve(dist);
+  if (!existsSync(path.join(from, 'index.js'))) {
+    throw new Error(`${path.join(from, 'index.js')} is missing: build inferometer first (npm run build in ${path.dirname(from)}), or leave out --no-build`);
+  }
   rmSync(SNAPSHOT, { recursive: true, force: true });
   mkdirSync(SNAPSHOT, { recursive: true });
-  cpSync(dist, new URL('dist/', SNAPSHOT), { recursive: true });
-  const pkg = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8'));
+  cpSync(from, fileURLToPath(new URL('dist/', SNAPSHOT)), { recursive: true });
+  const pkgFile = path.join(from, '..', 'package.json');
+  const pkg = existsSync(pkgFile) ? JSON.parse(readFileSync(pkgFile, 'utf8')) : { name: 'inferometer', version: 'unknown', type: 'module' };
   writeFileSync(new URL('package.json', SNAPSHOT), JSON.stringify({ name: pkg.name, version: pkg.version, type: pkg.type }));
   symlinkSync('../../node_modules', fileURLToPath(new URL('node_modules', SNAPSHOT)));
   process.env.BENCH_INFEROMETER = pathToFileURL(fileURLToPath(new URL('dist/index.js', SNAPSHOT))).href;
+  return from;
 }
 
-/** The inferometer module under test (the snapshot in a run, else the installed package). */
+/** The inferometer module under test: the snapshot that run.mjs (or profile.mjs) made. */
 export function loadInferometer() {
-  return import(process.env.BENCH_INFEROMETER ?? 'inferometer');
+  if (process.env.BENCH_INFEROMETER === undefined) throw new Error('BENCH_INFEROMETER is not set: run the bench through run.mjs (npm run bench*), which builds and snapshots inferometer');
+  return import(process.env.BENCH_INFEROMETER);
 }

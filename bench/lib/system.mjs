@@ -2,23 +2,50 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { installedVersion } from '../variants.mjs';
+import { DEFAULT_DIST } from './inferometer.mjs';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-
-function git(args) {
+function git(cwd, args) {
   try {
-    return execFileSync('git', args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return '';
   }
 }
 
-export function systemInfo() {
-  const inferometer = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
-  const commit = git(['rev-parse', '--short', 'HEAD']);
-  const dirty = git(['status', '--porcelain', '--', 'src']) !== '';
+/** `0.1.0 @ abc1234[ + uncommitted changes in src/][ (from DIR)]` for the dist/ the run measures. */
+function describeInferometer(dist) {
+  const repo = path.resolve(dist, '..');
+  let version = 'unknown';
+  try {
+    version = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).version;
+  } catch {}
+  const commit = git(repo, ['rev-parse', '--short', 'HEAD']);
+  const dirty = git(repo, ['status', '--porcelain', '--', 'src']) !== '';
+  const elsewhere = path.resolve(dist) !== path.resolve(DEFAULT_DIST) ? ` (the dist in ${path.resolve(dist)})` : '';
+  return `${version}${commit ? ` @ ${commit}` : ''}${dirty ? ' + uncommitted changes in src/' : ''}${elsewhere}`;
+}
+
+/**
+ * A warning when this Node's major version differs from the one RESULTS.md was measured on (its
+ * header line `- Node vX.Y.Z, ...`): figures from different Node versions are not comparable.
+ * Undefined when they match or RESULTS.md says nothing.
+ */
+export function nodeMismatch() {
+  let text;
+  try {
+    text = readFileSync(new URL('../RESULTS.md', import.meta.url), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const quoted = /^- Node (v(\d+)\.\d+\.\d+)/m.exec(text);
+  if (quoted === null || Number(quoted[2]) === Number(process.versions.node.split('.')[0])) return undefined;
+  return `warning: this run is on Node ${process.version}, RESULTS.md was measured on Node ${quoted[1]}: do not compare figures across the two; compare within this run.`;
+}
+
+/** What the results were measured on; `dist` is the inferometer dist/ directory measured. */
+export function systemInfo(dist = DEFAULT_DIST) {
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     node: process.version,
@@ -26,7 +53,7 @@ export function systemInfo() {
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
     os: `${process.platform} ${process.arch}`,
     openai: [installedVersion('openai', 7), installedVersion('openai', 6)],
-    inferometer: `${inferometer}${commit ? ` @ ${commit}` : ''}${dirty ? ' + uncommitted changes in src/' : ''}`,
+    inferometer: describeInferometer(dist),
     peers: {
       '@opentelemetry/instrumentation-openai': installedVersion('@opentelemetry/instrumentation-openai'),
       '@traceloop/instrumentation-openai': installedVersion('@traceloop/instrumentation-openai'),
