@@ -1,11 +1,12 @@
 import { type MeterProvider, metrics } from '@opentelemetry/api';
 import { DEFAULT_PRICES } from './cost/openai-prices.js';
 import { PriceBook } from './cost/price-book.js';
+import { validatePrices } from './cost/validate-prices.js';
 import { warnOnce } from './diag.js';
 import { configError, InferometerConfigError } from './errors.js';
 import { type Instruments, instrumentsFor } from './metrics/instruments.js';
 import { MetricRecorder } from './metrics/recorder.js';
-import type { MeterOptions, ModelPrice, PriceTable, WorkloadOption } from './types.js';
+import type { MeterOptions, WorkloadOption } from './types.js';
 import { OTHER } from './semconv.js';
 import { validateSlo } from './slo/objectives.js';
 import { VERSION } from './version.js';
@@ -27,9 +28,6 @@ export interface MeterConfig {
 
 const KNOWN = ['workload', 'meterProvider', 'prices', 'slo', 'injectStreamUsage', 'maxWorkloadClasses', 'provider', 'fetch'] as const;
 const PROVIDER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const PRICE_FIELDS = ['input', 'output', 'cachedInput'] as const;
-/** USD per million tokens: far above any real price, low enough that no cost can overflow. */
-const MAX_PRICE = 100_000;
 /** Distinct provider error codes kept as `error.type` values before `_OTHER`. */
 const MAX_ERROR_CODES = 32;
 const ERROR_CODE = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -89,30 +87,6 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
     recorder: new MetricRecorder(instruments, new PriceBook({ ...DEFAULT_PRICES, ...prices }), slo),
     usageRejectedBy: new Set(),
   };
-}
-
-function validatePrices(prices: unknown): asserts prices is PriceTable {
-  if (typeof prices !== 'object' || prices === null || Array.isArray(prices)) {
-    throw configError('prices', 'an object of model name -> { input, output, cachedInput? } (USD per million tokens)', prices);
-  }
-  for (const [model, price] of Object.entries(prices)) {
-    const where = `prices[${JSON.stringify(model)}]`;
-    if (typeof price !== 'object' || price === null) {
-      throw configError(where, 'an object { input, output, cachedInput? } (USD per million tokens)', price);
-    }
-    for (const field of Object.keys(price)) {
-      if (!(PRICE_FIELDS as readonly string[]).includes(field)) {
-        throw new InferometerConfigError(`Unknown price field \`${where}.${field}\`; the fields are \`input\`, \`output\`, \`cachedInput\` (USD per million tokens)`);
-      }
-    }
-    for (const field of PRICE_FIELDS) {
-      const value = (price as Partial<ModelPrice>)[field];
-      if (field === 'cachedInput' && value === undefined) continue;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_PRICE) {
-        throw configError(`${where}.${field}`, `a number from 0 to ${MAX_PRICE} (USD per million tokens)`, value);
-      }
-    }
-  }
 }
 
 /** Bounds a provider error code for `error.type`; an unusable one becomes `_OTHER`. */

@@ -1,18 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { GapHistogram } from './stream/gap-histogram.js';
+import type { Usage } from './usage.js';
 
 /** How a request ended, from the app's point of view. */
 export type Outcome = 'success' | 'error' | 'cancelled';
-
-/** Token counts of one request. */
-export interface TokenUsage {
-  input: number | undefined;
-  output: number | undefined;
-  /** Input tokens served from the provider's prompt cache (priced apart). */
-  cachedInput: number;
-  /** True when the counts were estimated (output from the chunks seen, input from the prompt's length), because the provider reported no usage. */
-  estimated: boolean;
-}
 
 /**
  * The timing record of one logical request (all its attempts): filled in by the fetch wrapper and
@@ -41,7 +32,7 @@ export class RequestRecord {
   outcome: Outcome | undefined = undefined;
   errorType: string | undefined = undefined;
   responseModel: string | undefined = undefined;
-  usage: TokenUsage | undefined = undefined;
+  usage: Usage | undefined = undefined;
   /** Input tokens guessed from the prompt, used only when no usage arrives. */
   estimatedInputTokens: number | undefined = undefined;
 
@@ -76,7 +67,7 @@ export class RequestRecord {
       // No usage arrived (cancelled, interrupted, or a provider that never sends it), yet output
       // was generated and is billed: estimate output tokens as one per output chunk (how
       // OpenAI-style servers stream) and input from the prompt's length, and say so.
-      this.usage = { input: this.estimatedInputTokens, output: this.outputChunks, cachedInput: 0, estimated: true };
+      this.usage = { input: this.estimatedInputTokens, cacheRead: 0, cacheWrite: 0, output: this.outputChunks, reasoning: 0, estimated: true };
     }
     this.#onFinish(this);
   }

@@ -22,14 +22,31 @@ export interface RequestDescription {
  */
 export type WorkloadOption = string | ((request: RequestDescription) => string);
 
-/** Prices in USD per million tokens. */
+/**
+ * Prices in USD per million tokens.
+ * @example { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 }
+ */
 export interface ModelPrice {
   /** USD per million input (prompt) tokens. */
   readonly input: number;
   /** USD per million output (completion) tokens, reasoning tokens included. */
   readonly output: number;
-  /** USD per million cached input tokens. @default the `input` price */
+  /** USD per million input tokens read from the provider's prompt cache. @default the `input` price */
   readonly cachedInput?: number;
+  /** USD per million input tokens written to the provider's prompt cache (Anthropic's 5-minute writes). @default the `input` price */
+  readonly cacheWrite?: number;
+  /**
+   * The prices of a request whose input exceeds `above` tokens (Gemini's long-prompt tier): every
+   * token of such a request is priced at these.
+   * @example { above: 200_000, input: 2.5, output: 15, cachedInput: 0.25 }
+   */
+  readonly longContext?: {
+    readonly above: number;
+    readonly input: number;
+    readonly output: number;
+    readonly cachedInput?: number;
+    readonly cacheWrite?: number;
+  };
 }
 
 /** Model name -> price. Matched on the response model, then with a date suffix removed (`gpt-4o-mini-2024-07-18` -> `gpt-4o-mini`). */

@@ -1,5 +1,5 @@
 import { warnOnce } from '../diag.js';
-import type { TokenUsage } from '../record.js';
+import type { Usage } from '../usage.js';
 import type { ModelPrice, PriceTable } from '../types.js';
 
 /** A trailing snapshot date: `-2024-07-18`, `-20240718` or `-0613`. */
@@ -29,9 +29,9 @@ export class PriceBook {
   }
 
   /** USD for `usage` at `price`; cached input at its own price where the usage reports it. */
-  static cost(price: ModelPrice, usage: TokenUsage): number {
+  static cost(price: ModelPrice, usage: Usage): number {
     const input = usage.input ?? 0;
-    const cached = Math.min(usage.cachedInput, input);
+    const cached = Math.min(usage.cacheRead, input);
     const output = usage.output ?? 0;
     return (
       ((input - cached) * price.input + cached * (price.cachedInput ?? price.input) + output * price.output) / 1e6

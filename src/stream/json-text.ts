@@ -1,4 +1,4 @@
-import type { TokenUsage } from '../record.js';
+import type { Usage } from '../usage.js';
 
 /*
  * Cheap look-ups in JSON text that avoid parsing a whole response: the model name and the
@@ -16,7 +16,7 @@ export function findModel(text: string): string | undefined {
 }
 
 /** The last `"usage": {…}` object in `text`, normalised; undefined if absent, null or malformed. */
-export function findUsage(text: string): TokenUsage | undefined {
+export function findUsage(text: string): Usage | undefined {
   const key = text.lastIndexOf('"usage"');
   if (key === -1) return undefined;
   let i = key + 7;
@@ -47,7 +47,7 @@ function isSpace(c: number): boolean {
  * Reads the usage shapes of chat completions (`prompt_tokens`, `completion_tokens`), the
  * Responses API (`input_tokens`, `output_tokens`) and embeddings (`prompt_tokens` only).
  */
-export function normalizeUsage(value: unknown): TokenUsage | undefined {
+export function normalizeUsage(value: unknown): Usage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const u = value as Record<string, unknown>;
   const input = count(u['prompt_tokens']) ?? count(u['input_tokens']);
@@ -55,7 +55,7 @@ export function normalizeUsage(value: unknown): TokenUsage | undefined {
   if (input === undefined && output === undefined) return undefined;
   const details = (u['prompt_tokens_details'] ?? u['input_tokens_details']) as Record<string, unknown> | null | undefined;
   const cachedInput = (typeof details === 'object' && details !== null ? count(details['cached_tokens']) : undefined) ?? 0;
-  return { input, output, cachedInput, estimated: false };
+  return { input, cacheRead: cachedInput, cacheWrite: 0, output, reasoning: 0, estimated: false };
 }
 
 function count(value: unknown): number | undefined {

@@ -3,9 +3,9 @@ import { findModel, findUsage } from '../../src/stream/json-text.js';
 
 describe('json-text look-ups', () => {
   it('finds chat, Responses and embeddings usage, with cached input', () => {
-    expect(findUsage('{"usage":{"prompt_tokens":10,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}}}')).toEqual({ input: 10, output: 3, cachedInput: 4, estimated: false });
-    expect(findUsage('{"usage": {"input_tokens": 7, "input_tokens_details": {"cached_tokens": 2}, "output_tokens": 9}, "user": null}')).toEqual({ input: 7, output: 9, cachedInput: 2, estimated: false });
-    expect(findUsage('{"data":[],"usage":{"prompt_tokens":5,"total_tokens":5}}')).toEqual({ input: 5, output: undefined, cachedInput: 0, estimated: false });
+    expect(findUsage('{"usage":{"prompt_tokens":10,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}}}')).toEqual({ input: 10, cacheRead: 4, cacheWrite: 0, output: 3, reasoning: 0, estimated: false });
+    expect(findUsage('{"usage": {"input_tokens": 7, "input_tokens_details": {"cached_tokens": 2}, "output_tokens": 9}, "user": null}')).toEqual({ input: 7, cacheRead: 2, cacheWrite: 0, output: 9, reasoning: 0, estimated: false });
+    expect(findUsage('{"data":[],"usage":{"prompt_tokens":5,"total_tokens":5}}')).toEqual({ input: 5, cacheRead: 0, cacheWrite: 0, output: undefined, reasoning: 0, estimated: false });
   });
 
   it('is not fooled by completion text that mentions usage or model', () => {
