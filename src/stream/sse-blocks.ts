@@ -1,6 +1,8 @@
 const LF = 10;
 const CR = 13;
 
+const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+
 /**
  * Splits decoded SSE text into event blocks: the text of one event, up to and including the
  * empty line that ends it, for LF, CRLF and CR line ends and across any split of the text into
@@ -165,7 +167,12 @@ export class BlockSplitter {
     const pieces = this.#pieces;
     while (this.#taken < upTo) {
       const piece = pieces[this.#aheadPieces]!;
-      const end = Math.min(piece.length, this.#aheadChars + (upTo - this.#taken));
+      let end = Math.min(piece.length, this.#aheadChars + (upTo - this.#taken));
+      // Never between the two halves of a surrogate pair (an emoji): text taken is encoded on
+      // its own, and half a pair would reach the app as U+FFFD. (A piece, decoded from whole
+      // UTF-8 sequences, never ends in half a pair.)
+      if (end < piece.length && isHighSurrogate(piece.charCodeAt(end - 1))) end--;
+      if (end <= this.#aheadChars) break;
       text += this.#aheadChars === 0 && end === piece.length ? piece : piece.slice(this.#aheadChars, end);
       this.#taken += end - this.#aheadChars;
       if (end === piece.length) {

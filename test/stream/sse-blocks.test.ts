@@ -97,6 +97,22 @@ describe('BlockSplitter', () => {
     }
   });
 
+  it('never takes half of a surrogate pair ahead (an emoji would reach the app as U+FFFD)', () => {
+    const event = `data: ${'😀'.repeat(300)}\n\n`;
+    for (const keep of [10, 11, 12, 13]) {
+      const splitter = new BlockSplitter();
+      let ahead = '';
+      // Pushes cut between code points, as decoded text always is.
+      for (let at = 0; at < event.length; at += 38) {
+        splitter.push(event.slice(at, at + 38), () => {});
+        const taken = splitter.takeAhead(keep, '"usage"', 0);
+        if (taken !== '') expect(taken.charCodeAt(taken.length - 1)).not.toBe(0xd83d);
+        ahead += taken;
+      }
+      expect(new TextDecoder().decode(new TextEncoder().encode(ahead))).toBe(ahead);
+    }
+  });
+
   it('finds the same blocks however the text is cut into pushes', () => {
     const piece = fc.constantFrom('data: x', 'data:', 'event: e', ': c', 'id: 1', 'é', '\n', '\r', '\r\n', '\n\n');
     fc.assert(
