@@ -1,5 +1,5 @@
 import { type MeterProvider, metrics } from '@opentelemetry/api';
-import { DEFAULT_PRICES } from './cost/openai-prices.js';
+import { DEFAULT_PRICES } from './cost/default-prices.js';
 import { PriceBook } from './cost/price-book.js';
 import { validatePrices } from './cost/validate-prices.js';
 import { warnOnce } from './diag.js';
@@ -16,7 +16,8 @@ import { WORKLOAD_NAME_RULE, isWorkloadName } from './workload/names.js';
 /** Options after validation, with their defaults and the state shared by every request. */
 export interface MeterConfig {
   readonly workload: WorkloadOption;
-  readonly provider: string;
+  /** `gen_ai.provider.name` for hosts no rule names; undefined: the protocol's own provider. */
+  readonly provider: string | undefined;
   readonly injectStreamUsage: boolean;
   readonly fetch: typeof globalThis.fetch | undefined;
   readonly workloads: CappedSet;
@@ -47,7 +48,7 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
       throw new InferometerConfigError(`Unknown option \`${key}\`; the options are ${known}`);
     }
   }
-  const { workload = 'default', meterProvider, prices = {}, slo = {}, injectStreamUsage = true, maxWorkloadClasses = 50, provider = 'openai', fetch } = options;
+  const { workload = 'default', meterProvider, prices = {}, slo = {}, injectStreamUsage = true, maxWorkloadClasses = 50, provider, fetch } = options;
 
   if (typeof workload !== 'function' && !isWorkloadName(workload)) {
     throw configError('workload', `${WORKLOAD_NAME_RULE} or a function of the request`, workload);
@@ -61,7 +62,7 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
   if (!Number.isInteger(maxWorkloadClasses) || maxWorkloadClasses < 1 || maxWorkloadClasses > 10_000) {
     throw configError('maxWorkloadClasses', 'an integer from 1 to 10000', maxWorkloadClasses);
   }
-  if (typeof provider !== 'string' || !PROVIDER_NAME.test(provider)) {
+  if (provider !== undefined && (typeof provider !== 'string' || !PROVIDER_NAME.test(provider))) {
     throw configError('provider', 'a provider name (1-64 characters of A-Z a-z 0-9 . _ -)', provider);
   }
   if (fetch !== undefined && typeof fetch !== 'function') throw configError('fetch', 'a fetch function', fetch);

@@ -7,40 +7,51 @@ import { type RetryScope, currentRetryScope, runInRetryScope } from './request/r
 import { OTHER } from './semconv.js';
 import type { InstrumentOptions, MeterOptions } from './types.js';
 
-/** The parts of an openai client (v5, v6, v7) that instrument() relies on. */
-interface OpenAIClientLike {
+/**
+ * The parts of a Stainless-generated SDK client (openai v5, v6, v7; @anthropic-ai/sdk) that
+ * instrument() relies on: a `fetch` option kept by `withOptions()`, and `makeRequest()`, which
+ * calls itself for every retry.
+ */
+interface StainlessClientLike {
   fetch: typeof globalThis.fetch;
-  withOptions(options: { fetch: typeof globalThis.fetch }): OpenAIClientLike;
+  withOptions(options: { fetch: typeof globalThis.fetch }): StainlessClientLike;
   makeRequest?: (...args: unknown[]) => Promise<unknown>;
 }
+
+const SUPPORTED = 'an openai client (openai ^5 || ^6 || ^7: OpenAI, AzureOpenAI) or an Anthropic client (@anthropic-ai/sdk)';
 
 const instrumented = new WeakSet<object>();
 
 /**
- * Returns a copy of an `openai` client (v5, v6 or v7; also `AzureOpenAI`) of the same class whose
- * calls are metered. The copy sends through the client's own fetch (a custom `fetch` option stays
- * underneath); every call returns the SDK's own objects (`APIPromise`, `Stream`, helpers). The
- * original client is left as it was.
+ * Returns a copy of an SDK client, of the same class, whose calls are metered: an `openai`
+ * client (v5, v6 or v7; also `AzureOpenAI`) or an `@anthropic-ai/sdk` client. The copy sends
+ * through the client's own fetch (a custom `fetch` option stays underneath); every call returns
+ * the SDK's own objects (`APIPromise`, `Stream`, `MessageStream`, helpers). The original client is
+ * left as it was.
  *
  * Retries are seen as what they are: the attempts of one logical request share one record, so a
  * 429 followed by a success is one successful request of two `inferometer.attempts`, timed from the
  * first attempt.
  *
- * @throws InferometerConfigError when an option is invalid or `client` is not an openai client
+ * For any other client that takes a `fetch` (the Vercel AI SDK's providers, `@google/genai`,
+ * LangChain), use {@link meteredFetch}.
+ *
+ * @throws InferometerConfigError when an option is invalid or `client` is not one of these
  * @example
- * const client = instrument(new OpenAI(), { workload: 'chat' });
+ * const openai = instrument(new OpenAI(), { workload: 'chat' });
+ * const anthropic = instrument(new Anthropic(), { workload: 'agent' });
  */
 export function instrument<T extends object>(client: T, options?: InstrumentOptions): T {
   const config = resolveConfig(options as MeterOptions | undefined, false);
-  const c = client as unknown as OpenAIClientLike;
+  const c = client as unknown as StainlessClientLike;
   if (typeof c !== 'object' || c === null || typeof c.withOptions !== 'function' || typeof c.fetch !== 'function') {
-    throw configError('client', 'an openai client (openai ^5 || ^6 || ^7) with `withOptions()` and `fetch`', client);
+    throw configError('client', `${SUPPORTED} with \`withOptions()\` and \`fetch\``, client);
   }
-  if (typeof (c as { chat?: { completions?: unknown } }).chat?.completions !== 'object') {
-    // Another SDK of the same family (Anthropic's has withOptions() and fetch too): metering its
-    // copy would record nothing, silently.
+  if (!isOpenAI(c) && !isAnthropic(c)) {
+    // Another SDK of the same family (with withOptions() and fetch too): metering its copy could
+    // record nothing, silently.
     throw new InferometerConfigError(
-      `Expected \`client\` to be an openai client (openai ^5 || ^6 || ^7: OpenAI or AzureOpenAI), got an instance of \`${className(client)}\`, which inferometer cannot meter`,
+      `Expected \`client\` to be ${SUPPORTED}, got an instance of \`${className(client)}\`, which instrument() does not know; if it takes a \`fetch\` option, give it meteredFetch()`,
     );
   }
   if (instrumented.has(c)) {
@@ -53,11 +64,19 @@ export function instrument<T extends object>(client: T, options?: InstrumentOpti
   return copy as unknown as T;
 }
 
+function isOpenAI(client: object): boolean {
+  return typeof (client as { chat?: { completions?: unknown } }).chat?.completions === 'object';
+}
+
+function isAnthropic(client: object): boolean {
+  return typeof (client as { messages?: { create?: unknown } }).messages?.create === 'function' && !('chat' in client);
+}
+
 /**
  * Marks a metered copy and keeps it whole across `withOptions()`: the SDK copies the metered
  * fetch itself (it is in the client's options), and this adds the retry scope to the new copy.
  */
-function adopt(client: OpenAIClientLike): void {
+function adopt(client: StainlessClientLike): void {
   meterRetries(client);
   const withOptions = client.withOptions;
   client.withOptions = function meteredWithOptions(this: unknown, options) {
@@ -70,13 +89,13 @@ function adopt(client: OpenAIClientLike): void {
 
 /**
  * Opens a retry scope around each logical request of the SDK (its `makeRequest`, which calls
- * itself for every retry), so that the fetch layer links attempts, and ends the request when the
+ * itself for every retry, with the id of the request it retries as its third argument), so that the fetch layer links attempts, and ends the request when the
  * SDK gives up. If a future SDK has no `makeRequest`, each attempt is metered as its own request.
  */
-function meterRetries(client: OpenAIClientLike): void {
+function meterRetries(client: StainlessClientLike): void {
   const original = client.makeRequest;
   if (typeof original !== 'function') {
-    warnOnce('no-make-request', 'this openai client has no makeRequest(): retries are metered as separate requests');
+    warnOnce('no-make-request', 'this client has no makeRequest(): its retries are metered as separate requests');
     return;
   }
   client.makeRequest = function meteredMakeRequest(this: unknown, ...args: unknown[]): Promise<unknown> {

@@ -52,6 +52,7 @@ export const OTHER = '_OTHER' as const;
 export const OPERATION_CHAT = 'chat' as const;
 export const OPERATION_TEXT_COMPLETION = 'text_completion' as const;
 export const OPERATION_EMBEDDINGS = 'embeddings' as const;
+export const OPERATION_GENERATE_CONTENT = 'generate_content' as const;
 
 export const TOKEN_TYPE_INPUT = 'input' as const;
 export const TOKEN_TYPE_OUTPUT = 'output' as const;

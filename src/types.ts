@@ -49,7 +49,11 @@ export interface ModelPrice {
   };
 }
 
-/** Model name -> price. Matched on the response model, then with a date suffix removed (`gpt-4o-mini-2024-07-18` -> `gpt-4o-mini`). */
+/**
+ * Model name -> price. Matched on the response model, then on its family: without a snapshot
+ * date or `-latest` (`claude-sonnet-4-5-20250929` -> `claude-sonnet-4-5`), a `models/` path or a
+ * Gemini version (`models/gemini-2.0-flash-001` -> `gemini-2.0-flash`).
+ */
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
 /** Options of {@link meteredFetch}; {@link instrument} takes the same. */
@@ -68,7 +72,7 @@ export interface MeterOptions {
    */
   readonly meterProvider?: MeterProvider;
   /**
-   * Prices that add to or override the built-in OpenAI table (see `DEFAULT_PRICES`), for any provider.
+   * Prices that add to or override the built-in tables of OpenAI, Anthropic and Gemini models (see `DEFAULT_PRICES`), for any provider.
    * @default {}
    * @example { 'llama3.3-70b-instruct': { input: 0.65, output: 0.65 } }
    */
@@ -88,9 +92,11 @@ export interface MeterOptions {
    */
   readonly maxWorkloadClasses?: number;
   /**
-   * `gen_ai.provider.name` for hosts inferometer does not recognise (it knows OpenAI, Azure
-   * OpenAI and the common OpenAI-compatible clouds by their host names).
-   * @default 'openai'
+   * `gen_ai.provider.name` for hosts inferometer does not recognise. It knows OpenAI, Azure
+   * OpenAI, Anthropic, Gemini, Vertex AI, Bedrock and the common OpenAI-compatible clouds by their
+   * host names; any other host (a vLLM or Ollama server, a proxy) is named after the API it speaks
+   * (`openai`, `anthropic`, `gcp.gemini`) unless this says otherwise.
+   * @default the protocol's provider
    * @example { provider: 'vllm' }
    */
   readonly provider?: string;

@@ -1,13 +1,10 @@
 /**
  * Token counts of one request, with the meaning the OpenTelemetry GenAI conventions give them,
- * whatever the provider's own fields: every protocol converts its usage into this one shape.
+ * whatever the provider's own fields: every protocol converts its usage into this one shape
+ * (where a provider counts otherwise, its module in src/protocols/ says how it converts).
  *
- * - `input` counts every input token, cache reads and cache writes included (Anthropic's
- *   `input_tokens` leaves both out: its protocol adds them; Gemini's `promptTokenCount` and
- *   OpenAI's `prompt_tokens` already hold them).
- * - `output` counts every billed output token, reasoning included (Gemini's
- *   `thoughtsTokenCount` and xAI's reasoning tokens sit beside the completion count: their
- *   protocols add them).
+ * - `input` counts every input token, cache reads and cache writes included.
+ * - `output` counts every billed output token, reasoning included.
  * - `cacheRead`, `cacheWrite` and `reasoning` are parts of those totals, kept apart because
  *   they are priced apart (or, for reasoning, because a dashboard asks).
  */

@@ -22,8 +22,8 @@ describe('options are validated up front, with messages that say what was expect
     expect(() => instrument(client(), options as never)).toThrow(new InferometerConfigError(message));
   });
 
-  it('rejects something that is not an openai client', () => {
-    expect(() => instrument({} as never)).toThrow(/Expected `client` to be an openai client \(openai \^5 \|\| \^6 \|\| \^7\)/);
+  it('rejects something that is not a client it knows', () => {
+    expect(() => instrument({} as never)).toThrow(/Expected `client` to be an openai client \(openai \^5 \|\| \^6 \|\| \^7: OpenAI, AzureOpenAI\) or an Anthropic client/);
   });
 
   it('meteredFetch takes a fetch, and rejects one that is not a function', () => {

@@ -13,11 +13,23 @@ describe('instrument()', () => {
     expect(instrument(azure)).toBeInstanceOf(AzureOpenAI);
   });
 
-  it('refuses an Anthropic client, which has withOptions() and fetch too but would record nothing', () => {
+  it('takes an Anthropic client and returns one of the same class', () => {
     const anthropic = new Anthropic({ apiKey: 'k', baseURL: 'http://127.0.0.1:9' });
-    expect(() => instrument(anthropic)).toThrow(InferometerConfigError);
-    expect(() => instrument(anthropic)).toThrow(
-      'Expected `client` to be an openai client (openai ^5 || ^6 || ^7: OpenAI or AzureOpenAI), got an instance of `Anthropic`, which inferometer cannot meter',
+    const copy = instrument(anthropic);
+    expect(copy).toBeInstanceOf(Anthropic);
+    expect(copy).not.toBe(anthropic);
+  });
+
+  it('refuses another client with withOptions() and fetch, saying what it takes and what to use instead', () => {
+    class Cohere {
+      fetch = globalThis.fetch;
+      withOptions() {
+        return this;
+      }
+    }
+    expect(() => instrument(new Cohere())).toThrow(InferometerConfigError);
+    expect(() => instrument(new Cohere())).toThrow(
+      'Expected `client` to be an openai client (openai ^5 || ^6 || ^7: OpenAI, AzureOpenAI) or an Anthropic client (@anthropic-ai/sdk), got an instance of `Cohere`, which instrument() does not know; if it takes a `fetch` option, give it meteredFetch()',
     );
   });
 });

@@ -70,8 +70,8 @@ function codeOf(error: unknown): string | undefined {
 }
 
 /**
- * Classifies the error an openai SDK request finally rejected with (after its retries), by the
- * SDK's error classes, which every supported major version has.
+ * Classifies the error an SDK request finally rejected with (after its retries), by the error
+ * classes that the Stainless-generated SDKs (openai, @anthropic-ai/sdk) share.
  */
 export function classifySdkError(error: unknown): Failure | undefined {
   const name = (error as { constructor?: { name?: unknown } } | null)?.constructor?.name;

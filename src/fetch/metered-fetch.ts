@@ -5,6 +5,7 @@ import { RequestRecord } from '../record.js';
 import { type RetryScope, currentRetryScope } from '../request/retry-scope.js';
 import { tapBody } from '../stream/body-tap.js';
 import { createJsonReader } from '../stream/json-reader.js';
+import { RecordSink } from '../stream/record-sink.js';
 import { createSseReader } from '../stream/sse-reader.js';
 import { ERROR_TIMEOUT } from '../semconv.js';
 import { type Failure, abortedByTimeout, classifyFetchError } from './classify.js';
@@ -33,10 +34,10 @@ export function createMeteredFetch(config: MeterConfig, underlying: () => Fetch)
     let record = scope?.record;
     try {
       if (record === undefined || record.finished) {
-        record = new RequestRecord(prepared.attributes, prepared.described.stream, performance.now(), (r) =>
+        record = new RequestRecord(prepared.attributes, prepared.described.request.stream, performance.now(), (r) =>
           config.recorder.requestFinished(r),
         );
-        record.estimatedInputTokens = prepared.described.estimatedInputTokens;
+        record.estimatedInputTokens = prepared.described.request.estimatedInputTokens;
         if (scope !== undefined) scope.record = record;
         config.recorder.requestStarted(prepared.attributes);
       }
@@ -48,7 +49,7 @@ export function createMeteredFetch(config: MeterConfig, underlying: () => Fetch)
   };
 }
 
-/** One HTTP attempt (and, if the provider rejects `stream_options`, one more without it). */
+/** One HTTP attempt (and, if the provider refuses the usage option inferometer added, one more without it). */
 async function attempt(
   config: MeterConfig,
   fetch: Fetch,
@@ -88,11 +89,11 @@ async function attempt(
   if (!response.ok) {
     const withoutInjection = prepared.withoutInjection;
     if (REFUSAL_STATUSES.has(response.status) && withoutInjection !== undefined && init !== withoutInjection) {
-      // Some OpenAI-compatible servers refuse `stream_options` (400, or 422 from FastAPI/pydantic
+      // Some servers refuse the usage option inferometer added (400, or 422 from FastAPI/pydantic
       // and axum). Ask again without it, and never ask that server again: inferometer must not
       // turn a working call into a failing one.
       const text = await response.text();
-      if (rejectsInjectedUsage(text, prepared.described!.body)) {
+      if (prepared.described!.request.refusesUsageRequest(response.status, text)) {
         const retried = await attempt(config, fetch, prepared, withoutInjection, record, scope);
         if (retried.ok) config.usageRejectedBy.add(prepared.described!.url.origin);
         return retried;
@@ -109,20 +110,17 @@ async function attempt(
       record.finish('success', undefined, now);
       return response;
     }
+    const { protocol, request } = prepared.described!;
     const declaredEventStream = (response.headers.get('content-type')?.toLowerCase() ?? '').includes('text/event-stream');
     // Any answer to a streamed request is read as SSE, whatever it says it is: the SDK parses it
     // as SSE anyway (some proxies say text/plain), and a body with no event is `not_event_stream`.
-    const sse = declaredEventStream || prepared.described!.stream;
+    const sse = declaredEventStream || request.stream;
     record.streaming = sse;
-    const injected = prepared.withoutInjection !== undefined && init === prepared.init;
+    const hideUsage = prepared.withoutInjection !== undefined && init === prepared.init;
+    const sink = new RecordSink(record, (code) => admitErrorCode(config, code));
     const reader = sse
-      ? createSseReader(record, {
-          format: prepared.described!.format,
-          hideUsage: injected,
-          admitErrorCode: (code) => admitErrorCode(config, code),
-          declaredEventStream,
-        })
-      : createJsonReader(record);
+      ? createSseReader(record, protocol.events(sink, hideUsage), sink, { hideUsage, cutMarker: protocol.cutMarker, declaredEventStream })
+      : createJsonReader(protocol, sink);
     const timedOut = (): boolean => abortedByTimeout(signal, performance.now() - attemptStart, deadlineMs);
     return tapBody(response, reader, record, signal, timedOut);
   } catch (error) {
@@ -152,17 +150,7 @@ function deadlineOf(prepared: PreparedRequest, scope: RetryScope | undefined): n
   return seconds > 0 ? seconds * 1000 : undefined;
 }
 
-/** Statuses with which OpenAI-compatible servers refuse an unknown request member. */
+/** Statuses with which servers refuse an unknown request member (400; 422 from FastAPI/pydantic and axum). */
 const REFUSAL_STATUSES = new Set([400, 422]);
 
-/**
- * Whether a 400 or 422 is the provider refusing the usage option inferometer added: it names
- * `include_usage`, or names `stream_options` when the app sent none (an app's own invalid
- * `stream_options` member is the app's error, not ours).
- */
-function rejectsInjectedUsage(errorText: string, body: Record<string, unknown> | undefined): boolean {
-  if (errorText.includes('include_usage')) return true;
-  const appSentStreamOptions = body !== undefined && body['stream_options'] !== undefined && body['stream_options'] !== null;
-  return !appSentStreamOptions && errorText.includes('stream_options');
-}
 

@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { MeterConfig } from '../config.js';
-import { type DescribedRequest, canInjectUsage, describeRequest, portOf, providerOf, withUsageRequested } from '../request/describe.js';
+import { portOf, providerOf } from '../protocols/hosts.js';
+import { type DescribedRequest, describeRequest } from '../request/describe.js';
 import * as sc from '../semconv.js';
 import { resolveWorkload } from '../workload/resolve.js';
 
@@ -11,7 +12,7 @@ export interface PreparedRequest {
   /** Undefined for requests that are not metered (they pass through as they are, header removed). */
   readonly described: DescribedRequest | undefined;
   readonly attributes: Attributes;
-  /** The init to send instead if the provider rejects `stream_options`; undefined if nothing was injected. */
+  /** The init to send instead if the provider refuses the usage option inferometer added; undefined if nothing was added. */
   readonly withoutInjection: RequestInit | undefined;
   /** The deadline the openai SDK announced (`x-stainless-timeout`, whole seconds). */
   readonly timeoutSeconds: number | undefined;
@@ -43,25 +44,29 @@ export function prepareRequest(config: MeterConfig, input: Input, init: RequestI
     return { input: sendInput, init: sendInit, described, attributes: {}, withoutInjection: undefined, timeoutSeconds: undefined };
   }
 
+  const { request: asked, protocol } = described;
   const workload = resolveWorkload(config, header, {
-    operation: described.operation,
-    model: described.model,
-    stream: described.stream,
+    operation: asked.operation,
+    model: asked.model,
+    stream: asked.stream,
     url,
   });
   const attributes: Attributes = {
-    [sc.ATTR_OPERATION_NAME]: described.operation,
-    [sc.ATTR_PROVIDER_NAME]: providerOf(described.url.hostname, config.provider),
+    [sc.ATTR_OPERATION_NAME]: asked.operation,
+    [sc.ATTR_PROVIDER_NAME]: providerOf(described.url.hostname, config.provider ?? protocol.provider),
     [sc.ATTR_SERVER_ADDRESS]: described.url.hostname,
     [sc.ATTR_SERVER_PORT]: portOf(described.url),
     [sc.ATTR_WORKLOAD_CLASS]: workload,
   };
-  if (described.model !== undefined) attributes[sc.ATTR_REQUEST_MODEL] = described.model.slice(0, 128);
+  if (asked.model !== undefined) attributes[sc.ATTR_REQUEST_MODEL] = asked.model.slice(0, 128);
 
   let withoutInjection: RequestInit | undefined;
-  if (config.injectStreamUsage && canInjectUsage(described) && !config.usageRejectedBy.has(described.url.origin)) {
-    withoutInjection = sendInit;
-    sendInit = { ...sendInit, body: withUsageRequested(described.body!) };
+  if (config.injectStreamUsage && !config.usageRejectedBy.has(described.url.origin)) {
+    const body = asked.withUsageRequested();
+    if (body !== undefined) {
+      withoutInjection = sendInit;
+      sendInit = { ...sendInit, body };
+    }
   }
   return {
     input: sendInput,

@@ -130,7 +130,7 @@ export function tapBody(
       cancel(reason) {
         cancelled = true;
         // The app stopped reading: a break, an abort, or the SDK closing a finished stream
-        // (openai v7 cancels the body after [DONE], which is success).
+        // (openai v7 cancels the body after the terminal event, which is success).
         if (reader.complete || reader.errorType !== undefined) settle(performance.now(), false);
         else finish('cancelled', undefined, performance.now());
         return source.cancel(reason);

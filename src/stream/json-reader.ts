@@ -1,6 +1,6 @@
-import type { RequestRecord } from '../record.js';
+import type { Protocol } from '../protocols/protocol.js';
 import type { BodyReader } from './body-reader.js';
-import { findModel, findUsage, normalizeUsage } from './json-text.js';
+import type { RecordSink } from './record-sink.js';
 
 /** Bodies up to this size are parsed whole at the end; larger ones are searched in their head and tail. */
 const PARSE_LIMIT = 1024 * 1024;
@@ -8,19 +8,18 @@ const HEAD_BYTES = 4 * 1024;
 const TAIL_BYTES = 16 * 1024;
 
 /**
- * Reads a non-streamed JSON response for its model and usage. Chunks pass through untouched.
- * Up to 1 MiB the body is kept and parsed once at the end (exact: `response.metadata.usage`
- * cannot be mistaken for the usage); a larger body (a big embeddings batch) keeps only its
- * first 4 KiB and last 16 KiB, where OpenAI responses put `model` and `usage`, so memory stays
- * bounded and nothing is parsed twice.
+ * Reads a non-streamed JSON response for its protocol (model, usage, an error it reports).
+ * Chunks pass through untouched. Up to 1 MiB the body is kept and parsed once at the end, and
+ * the protocol reads the parsed value; a larger body (a big embeddings batch) keeps only its
+ * first 4 KiB and last 16 KiB, which the protocol searches, so memory stays bounded and nothing
+ * is parsed twice. The body having arrived whole is what makes the response complete.
  */
-export function createJsonReader(record: RequestRecord): BodyReader {
+export function createJsonReader(protocol: Protocol, sink: RecordSink): BodyReader {
   const chunks: Uint8Array[] = [];
   /** Bytes held in `chunks`. */
   let held = 0;
   /** The first 4 KiB, once the body outgrew the parse limit (from then on only the tail is held). */
   let head: Uint8Array | undefined;
-  let complete = false;
 
   return {
     push(chunk) {
@@ -32,38 +31,32 @@ export function createJsonReader(record: RequestRecord): BodyReader {
       }
       return chunk;
     },
-    end() {
-      complete = true;
+    end(at) {
+      sink.at = at;
+      sink.completed = true;
       const decoder = new TextDecoder();
       const text = decoder.decode(concat(chunks));
       chunks.length = 0;
-      if (head === undefined) {
-        readWhole(record, text);
-      } else {
-        record.responseModel = findModel(decoder.decode(head)) ?? findModel(text) ?? record.responseModel;
-        record.usage = findUsage(text) ?? record.usage;
+      if (head !== undefined) {
+        protocol.largeJson(decoder.decode(head), text, sink);
+        return null;
       }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return null;
+      }
+      protocol.json(body, sink);
       return null;
     },
     get complete() {
-      return complete;
+      return sink.completed;
     },
-    errorType: undefined,
+    get errorType() {
+      return sink.errorType;
+    },
   };
-}
-
-function readWhole(record: RequestRecord, text: string): void {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return;
-  }
-  if (typeof body !== 'object' || body === null) return;
-  const b = body as Record<string, unknown>;
-  const model = b['model'];
-  if (typeof model === 'string' && model !== '') record.responseModel = model.slice(0, 128);
-  record.usage = normalizeUsage(b['usage']) ?? record.usage;
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

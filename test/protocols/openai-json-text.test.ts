@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findModel, findUsage } from '../../src/stream/json-text.js';
+import { findModel, findUsage } from '../../src/protocols/openai/json-text.js';
 
 describe('json-text look-ups', () => {
   it('finds chat, Responses and embeddings usage, with cached input', () => {

@@ -1,0 +1,183 @@
+import { OPERATION_CHAT, OPERATION_TEXT_COMPLETION } from '../../semconv.js';
+import { createBlockParser } from '../../stream/sse-events.js';
+import type { EventReader, JsonObject, Protocol, ProtocolRequest, ResponseSink } from '../protocol.js';
+import { carriesOutput, finished } from './chat-output.js';
+import { errorCodeOf, normalizeUsage } from './json-text.js';
+import { openaiRequest, readJson, readLargeJson, routeIs } from './request.js';
+import { USAGE_NULL, cutUsageNull, serialize, valueAt, withoutMember } from './usage-member.js';
+
+/*
+ * OpenAI chat completions (`/chat/completions`) and legacy completions (`/completions`), as
+ * OpenAI and every OpenAI-compatible server (vLLM, Ollama, LiteLLM, Groq, DeepSeek, Mistral, xAI,
+ * Gemini's `/openai/` endpoint) speak them: `data:` events of JSON chunks, then `data: [DONE]`.
+ */
+
+const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+const FINISH = /"finish_reason"\s*:\s*"/;
+const DONE = 'data: [DONE]\n\n';
+const DONE_NO_SPACE = 'data:[DONE]\n\n';
+
+/** Refusals of `stream_options` by OpenAI-compatible servers: 400, or 422 from FastAPI/pydantic and axum. */
+const REFUSAL_STATUSES = new Set([400, 422]);
+
+function recognise(url: URL, body: JsonObject | undefined): ProtocolRequest | undefined {
+  if (routeIs(url, '/chat/completions')) return chatRequest(OPERATION_CHAT, body);
+  if (routeIs(url, '/completions')) return chatRequest(OPERATION_TEXT_COMPLETION, body);
+  return undefined;
+}
+
+function chatRequest(operation: string, body: JsonObject | undefined): ProtocolRequest {
+  const base = openaiRequest(operation, body);
+  const options = body?.['stream_options'];
+  const appSetStreamOptions = options !== undefined && options !== null;
+  // A stream that did not ask for usage, and whose options can take the member.
+  const canAsk =
+    base.stream &&
+    body !== undefined &&
+    (!appSetStreamOptions || (typeof options === 'object' && (options as JsonObject)['include_usage'] === undefined));
+  return {
+    ...base,
+    withUsageRequested: () => {
+      if (!canAsk) return undefined;
+      const merged = appSetStreamOptions ? { ...(options as JsonObject), include_usage: true } : { include_usage: true };
+      return JSON.stringify({ ...body, stream_options: merged });
+    },
+    // The refusal names `include_usage`, or names `stream_options` when the app sent none (an
+    // app's own invalid `stream_options` member is the app's error, not ours).
+    refusesUsageRequest: (status, text) =>
+      REFUSAL_STATUSES.has(status) && (text.includes('include_usage') || (!appSetStreamOptions && text.includes('stream_options'))),
+  };
+}
+
+/**
+ * Reads a chat or legacy completions stream. Chunks are interpreted (JSON-parsed) until the
+ * first output; after it, an ordinary chunk of an LF-framed stream takes the hot path: a few
+ * substring searches, no parse, no regular expression, no copy. When usage is hidden, the
+ * usage-only chunk is left out and the `"usage":null` member of the others cut out in place.
+ */
+function events(sink: ResponseSink, hideUsage: boolean): EventReader {
+  const parse = createBlockParser();
+  let sawOutput = false;
+  let complete = false;
+  /** Whether the last two chunks gave a finish_reason, to judge a stream that ends without [DONE]. */
+  let lastFinished = false;
+  let previousFinished = false;
+
+  const output = (): void => {
+    sawOutput = true;
+    sink.output();
+  };
+
+  /** A chunk's data, parsed. Returns false to leave the block out (the hidden usage chunk). */
+  const inspect = (data: string): boolean => {
+    if (data === '[DONE]') {
+      complete = true;
+      sink.complete();
+      return true;
+    }
+    previousFinished = lastFinished;
+    lastFinished = FINISH.test(data);
+    let chunk: Record<string, unknown>;
+    try {
+      chunk = JSON.parse(data) as Record<string, unknown>;
+    } catch {
+      return true; // malformed: the app's SDK decides what that means
+    }
+    if (typeof chunk !== 'object' || chunk === null) return true;
+    const model = chunk['model'];
+    // Azure's content-filter chunk carries `"model": ""`: the sink takes only a real name.
+    if (typeof model === 'string') sink.model(model);
+    if (chunk['error'] !== undefined && chunk['error'] !== null) {
+      sink.error(errorCodeOf(chunk['error']));
+      return true;
+    }
+    const usage = normalizeUsage(chunk['usage']);
+    if (usage !== undefined) {
+      sink.usage(usage);
+      if (EMPTY_CHOICES.test(data)) return !hideUsage; // the usage-only chunk: no output
+    }
+    // Before the first output a chunk must carry some; after it every chunk counts, parsed or
+    // not (so the count does not depend on which path read it), but a finish chunk without output.
+    const choices = Array.isArray(chunk['choices']) ? (chunk['choices'] as unknown[]) : [];
+    if (choices.some(carriesOutput) || (sawOutput && !choices.some(finished))) output();
+    return true;
+  };
+
+  /** Any block, interpreted by eventsource-parser. */
+  const readSlowly = (block: string): string => {
+    let keep = true;
+    for (const event of parse(block)) keep = inspect(event.data) && keep;
+    if (!hideUsage || !keep) return hideUsage ? '' : block;
+    if (block.indexOf('"usage"') === -1) return block;
+    const events = parse(block);
+    const event = events[0];
+    if (events.length !== 1 || event === undefined) return block;
+    const stripped = event.data.replace(USAGE_NULL, '');
+    if (stripped === event.data) return block;
+    // Cut the member out in place where the app's decoder then reads the same event (the text
+    // around it stays as it came: a long event's head may already be with the app) ...
+    const cut = cutUsageNull(block);
+    if (cut !== undefined) {
+      const again = parse(cut)[0];
+      if (again !== undefined && again.data === stripped && again.event === event.event && again.id === event.id) return cut;
+    }
+    // ... else write the one event anew: the same event type, id and data; comments inside the
+    // block are left out.
+    return serialize(event, stripped);
+  };
+
+  /**
+   * Hot path: an ordinary chunk after the first output, in an LF-framed stream: two substring
+   * searches (`"usage"` from the end, where OpenAI puts it; `"choices"`, near the start) and one
+   * from the end for `"finish_reason"`. Anything unusual (a usage object, an error event, a
+   * usage member it cannot cut out cleanly) goes the slow way.
+   */
+  const readChunk = (block: string): string => {
+    // Exactly `[DONE]`, as the SDK takes it: `data: [DONE] ` (a trailing space) is not the end.
+    if (block === DONE || block === DONE_NO_SPACE) {
+      complete = true;
+      sink.complete();
+      return block;
+    }
+    let forward = block;
+    const usageAt = block.lastIndexOf('"usage"');
+    if (usageAt !== -1) {
+      const value = valueAt(block, usageAt + 7);
+      if (value === -1 || !block.startsWith('null', value)) return readSlowly(block);
+      if (hideUsage) {
+        const cut = withoutMember(block, usageAt, value + 4);
+        if (cut === undefined) return readSlowly(block);
+        forward = cut;
+      }
+    }
+    if (block.indexOf('"choices"') === -1) return readSlowly(block);
+    const finishAt = block.lastIndexOf('"finish_reason"');
+    const finishValue = finishAt === -1 ? -1 : valueAt(block, finishAt + 15);
+    // The finish chunk (a string, not null) usually carries no output: parse it, once a stream.
+    if (finishValue !== -1 && block.charCodeAt(finishValue) === 34) return readSlowly(block);
+    previousFinished = lastFinished;
+    lastFinished = false;
+    sink.output();
+    return forward;
+  };
+
+  return {
+    read: (block, lfOnly) => (sawOutput && lfOnly && block.startsWith('data:') ? readChunk(block) : readSlowly(block)),
+    end() {
+      // A stream that ends without [DONE] is still complete if one of its last two chunks said
+      // why it stopped (the usage chunk may follow the finish chunk).
+      if (!complete && (lastFinished || previousFinished)) sink.complete();
+    },
+  };
+}
+
+/** OpenAI chat completions and legacy completions. */
+export const openaiChat: Protocol = {
+  name: 'openai.chat',
+  provider: 'openai',
+  recognise,
+  events,
+  cutMarker: '"usage"',
+  json: readJson,
+  largeJson: readLargeJson,
+};

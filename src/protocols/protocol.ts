@@ -1,0 +1,88 @@
+import type { Usage } from '../usage.js';
+
+/*
+ * The seam between the generic layers (fetch wrapper, body tap, SSE framing, timing record,
+ * metrics) and the wire protocols. A protocol module knows one API's routes and JSON; the
+ * generic layers know none. Data flows one way: the fetch wrapper asks the protocols which one
+ * serves a request, the body readers hand that protocol's reader the response, and the reader
+ * reports what it finds through a ResponseSink, which fills in the request's timing record.
+ */
+
+/** A JSON object, as parsed from a request body. */
+export type JsonObject = Record<string, unknown>;
+
+/**
+ * Where a protocol reports what it reads of a response; implemented once, by the generic body
+ * readers, on top of the request's timing record. The time of every report is the arrival of
+ * the bytes being read.
+ */
+export interface ResponseSink {
+  /** An event that carries generated output (text, reasoning, tool input, audio) arrived. */
+  output(): void;
+  /** The usage the response reports so far; the latest report replaces earlier ones. */
+  usage(usage: Usage): void;
+  /** The model that answered; the first non-empty name counts. */
+  model(name: string): void;
+  /** The terminal event arrived: the response is complete. */
+  complete(): void;
+  /** The response reports an error; `code` is the provider's, if it has one. */
+  error(code: string | undefined): void;
+}
+
+/** Reads the events of one streamed (SSE) response, one complete event block at a time. */
+export interface EventReader {
+  /**
+   * One event block, verbatim (`lfOnly`: it holds no CR). Returns what the app gets for it when
+   * the request's usage option is hidden from the app: the block, the block with that option's
+   * trace cut out, or '' for nothing. Otherwise the return value is ignored.
+   */
+  read(block: string, lfOnly: boolean): string;
+  /** The body ended (after its last block): the protocol's rule for a stream without its terminal event. */
+  end(): void;
+}
+
+/** A request a protocol recognised, described before it is sent. */
+export interface ProtocolRequest {
+  /** `gen_ai.operation.name`. */
+  readonly operation: string;
+  /** `gen_ai.request.model`, from the body or the URL. */
+  readonly model: string | undefined;
+  /** The request asks for a streamed (SSE) response. */
+  readonly stream: boolean;
+  /** Input tokens guessed from the prompt's length, for a response that reports no usage. */
+  readonly estimatedInputTokens: number | undefined;
+  /**
+   * The body with token usage asked for, when the request streams and neither asks for usage
+   * itself nor gets it anyway; undefined otherwise.
+   */
+  withUsageRequested(): string | undefined;
+  /** Whether an error response (its status and body text) refuses what {@link withUsageRequested} added. */
+  refusesUsageRequest(status: number, text: string): boolean;
+}
+
+/** One wire protocol: its routes, its requests, its responses. */
+export interface Protocol {
+  /** For diagnostics and tests: `openai.chat`, `anthropic.messages`, … */
+  readonly name: string;
+  /** `gen_ai.provider.name` when neither the host nor the app's `provider` option names one. */
+  readonly provider: string;
+  /** Describes a POST to one of the protocol's routes; undefined for any other request. */
+  recognise(url: URL, body: JsonObject | undefined): ProtocolRequest | undefined;
+  /** A reader of one streamed response; `hideUsage`: the request's usage was asked for by inferometer. */
+  events(sink: ResponseSink, hideUsage: boolean): EventReader;
+  /**
+   * While usage is hidden, an event under way is held back from shortly before this text on
+   * (the key of what `read` may cut out); undefined when the protocol never cuts.
+   */
+  readonly cutMarker: string | undefined;
+  /** Reads a whole non-streamed JSON response. */
+  json(body: unknown, sink: ResponseSink): void;
+  /** Reads a JSON response too large to parse whole, from its first and last characters. */
+  largeJson(head: string, tail: string, sink: ResponseSink): void;
+}
+
+/** A protocol's answer for a request: which protocol, and what it made of the request. */
+export interface Recognised {
+  readonly protocol: Protocol;
+  readonly request: ProtocolRequest;
+}
