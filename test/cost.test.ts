@@ -29,6 +29,16 @@ describe('cost', () => {
     expect(DEFAULT_PRICES_DATE).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 
+  it('prices Anthropic and Gemini models from the built-in tables, long-context tier included', async () => {
+    h.server.enqueue({ kind: 'json', model: 'claude-sonnet-4-5-20250929', usage: { input: 1000, output: 100 } });
+    h.server.enqueue({ kind: 'json', model: 'models/gemini-2.5-pro', usage: { input: 250_000, output: 1000, cachedInput: 50_000 } });
+    const client = h.client();
+    await client.chat.completions.create(CHAT);
+    await client.chat.completions.create(CHAT);
+    const s = await h.finished();
+    expect(s.sum('inferometer.cost')).toBeCloseTo((1000 * 3 + 100 * 15) / 1e6 + (200_000 * 2.5 + 50_000 * 0.25 + 1000 * 15) / 1e6, 12);
+  });
+
   it('lets the app override a built-in price', async () => {
     h.server.enqueue({ kind: 'json', model: 'gpt-4o', usage: { input: 1_000_000, output: 0 } });
     await h.client({ prices: { 'gpt-4o': { input: 3, output: 9 } } }).chat.completions.create(CHAT);

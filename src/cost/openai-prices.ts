@@ -1,14 +1,13 @@
 import type { PriceTable } from '../types.js';
 
-/** The day the built-in prices were last checked against OpenAI's published price list. */
-export const DEFAULT_PRICES_DATE = '2025-08-07';
+/** The day the built-in OpenAI prices were last checked against OpenAI's published price list. */
+export const OPENAI_PRICES_DATE = '2025-08-07';
 
 /**
- * OpenAI's standard-tier prices (USD per million tokens) as published on {@link DEFAULT_PRICES_DATE}.
- * Prices change: pass `prices` to `instrument()` to correct or extend them; your entries win.
- * Dated snapshots resolve to their family (`gpt-4o-2024-08-06` -> `gpt-4o`).
+ * OpenAI's standard-tier prices (USD per million tokens) as published on {@link OPENAI_PRICES_DATE}
+ * (openai.com/api/pricing). Dated snapshots resolve to their family (`gpt-4o-2024-08-06` -> `gpt-4o`).
  */
-export const DEFAULT_PRICES: PriceTable = Object.freeze({
+export const OPENAI_PRICES: PriceTable = Object.freeze({
   'gpt-5': { input: 1.25, output: 10, cachedInput: 0.125 },
   'gpt-5-mini': { input: 0.25, output: 2, cachedInput: 0.025 },
   'gpt-5-nano': { input: 0.05, output: 0.4, cachedInput: 0.005 },
