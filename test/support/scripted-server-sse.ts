@@ -12,7 +12,7 @@ import type {
   ResponsesStreamScript,
   StreamTiming,
   Usage,
-} from './scripted-server.ts';
+} from './scripted-server-types.ts';
 
 export const DEFAULT_MODEL = 'gpt-4o-mini-2024-07-18';
 export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
@@ -51,7 +51,7 @@ export interface JsonReply {
  */
 export const DISCONNECT_MIN_MS = 10;
 /** When to destroy the socket after `sent` output chunks, given the would-be times of the chunks. */
-function disconnectAt(timing: StreamTiming, sent: number, total: number, lastWriteAt: number): number {
+export function disconnectAt(timing: StreamTiming, sent: number, total: number, lastWriteAt: number): number {
   const next = outputTimes(timing, Math.max(total, sent + 1))[sent] ?? lastWriteAt;
   return Math.max(next, lastWriteAt + DISCONNECT_MIN_MS);
 }
@@ -70,7 +70,7 @@ export function endpointOf(path: string): Endpoint {
   return 'other';
 }
 
-function bodyField(req: RecordedRequest, key: string): unknown {
+export function bodyField(req: RecordedRequest, key: string): unknown {
   const body = req.body;
   return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[key] : undefined;
 }
@@ -84,7 +84,7 @@ export function sseHeaders(extra?: Record<string, string>): Record<string, strin
     ...lower(extra),
   };
 }
-function lower(headers?: Record<string, string>): Record<string, string> {
+export function lower(headers?: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) out[k.toLowerCase()] = v;
   return out;
@@ -102,9 +102,9 @@ export function outputTimes(timing: StreamTiming, count: number): number[] {
   return times;
 }
 
-type Cut = { after: number; how: 'destroy' | 'hang' | 'error' };
+export type Cut = { after: number; how: 'destroy' | 'hang' | 'error' };
 /** The earliest of disconnectAfter / stallAfter / errorAfter, if any. */
-function cutOf(script: StreamTiming & { errorAfter?: { chunks: number } }): Cut | undefined {
+export function cutOf(script: StreamTiming & { errorAfter?: { chunks: number } }): Cut | undefined {
   const cuts: Cut[] = [];
   if (script.errorAfter) cuts.push({ after: script.errorAfter.chunks, how: 'error' });
   if (script.disconnectAfter !== undefined) cuts.push({ after: script.disconnectAfter, how: 'destroy' });

@@ -1,5 +1,6 @@
 /**
- * A scripted, loopback OpenAI-compatible HTTP server for tests and demos.
+ * A scripted, loopback HTTP server for tests and demos that speaks the OpenAI protocols
+ * (chat completions, Responses, embeddings), Anthropic Messages and Gemini generateContent.
  *
  * Each request takes a script that fixes its behaviour exactly: when the headers go out,
  * when each SSE event is written (one `res.write()` per event unless `batch` says
@@ -12,162 +13,13 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { buildJsonReply, endpointOf, isStreamingRequest, planChatStream, planRawSse, planResponsesStream } from './scripted-server-sse.ts';
+import { defaultScriptFor, jsonReplyFor, planFor } from './scripted-server-routes.ts';
 import type { JsonReply, StreamPlan } from './scripted-server-sse.ts';
+import type { RecordedRequest, Script, ScriptSource, ScriptedServer, Timeline } from './scripted-server-types.ts';
 
-export interface RecordedRequest {
-  method: string;
-  /** path without query string, e.g. '/v1/chat/completions' */
-  path: string;
-  /** lower-cased names (node's req.headers, arrays joined with ', ') */
-  headers: Record<string, string>;
-  /** parsed JSON body, or the raw string if it is not JSON, or undefined */
-  body: unknown;
-  /** performance.now() when the request arrived */
-  receivedAt: number;
-}
+export type * from './scripted-server-types.ts';
 
-export type Script =
-  | ChatStreamScript
-  | ResponsesStreamScript
-  | JsonScript
-  | RawSseScript
-  /** destroy the socket (TCP reset) before sending any header, `afterMs` after arrival (default 0) */
-  | { kind: 'reset'; afterMs?: number }
-  /** accept the request and never answer (until the client gives up or the server closes) */
-  | { kind: 'hang' };
-
-export interface Usage {
-  input: number;
-  output: number;
-  cachedInput?: number;
-}
-
-export interface StreamTiming {
-  /** ms from request arrival to the HTTP headers (default 0). */
-  headersMs?: number;
-  /** ms from request arrival to the first event carrying generated output (default 0; never before the headers). */
-  ttftMs?: number;
-  /** ms between consecutive output chunks: one number for all, or one per gap (gapMs[i] is the gap before chunk i+1; missing entries are 0). default 0 */
-  gapMs?: number | number[];
-  /**
-   * if set, after this many output chunks the server destroys the socket mid-stream (no terminal event),
-   * when the next chunk would have been due but at least 10 ms after the last write (so the client can read it).
-   */
-  disconnectAfter?: number;
-  /** if set, after this many output chunks the server stops writing and keeps the connection open (until client aborts or server closes). */
-  stallAfter?: number;
-  /** events per res.write() batch: `batch` consecutive events concatenated in one write, at the due time of the batch's last event (default 1). */
-  batch?: number;
-  /** extra response headers (lower-cased; override the defaults). */
-  headers?: Record<string, string>;
-}
-
-export interface ChatStreamScript extends StreamTiming {
-  kind: 'chat-stream';
-  /** response model, default 'gpt-4o-mini-2024-07-18' */
-  model?: string;
-  /** content pieces, one per output chunk; default ['Hel','lo',' wor','ld'] */
-  chunks?: string[];
-  /** first event is a role-only chunk {delta:{role:'assistant',content:''}} sent at headers time (default true) */
-  roleChunk?: boolean;
-  /** send an Azure-style first event with `choices: []` and `prompt_filter_results` before anything else (default false) */
-  emptyChoicesFirst?: boolean;
-  /** stream tool-call argument fragments instead of content (chunks are then the argument pieces) */
-  toolCall?: { name: string };
-  /** reasoning pieces streamed as `delta.reasoning_content` before the content (each one is an output chunk too) */
-  reasoning?: string[];
-  /** default {input: 12, output: number of output chunks (reasoning + chunks)} */
-  usage?: Usage;
-  /** 'auto' (default): usage-only final chunk and "usage":null on every other chunk exactly when the request has stream_options.include_usage === true. 'always' | 'never' force it. */
-  includeUsage?: 'auto' | 'always' | 'never';
-  /** default 'stop' (or 'tool_calls' with toolCall); sent on a final chunk with empty delta */
-  finishReason?: string;
-  /** send `data: [DONE]` at the end (default true) */
-  sendDone?: boolean;
-  /** after this many output chunks, send an in-stream error event `data: {"error":{...}}` and end the response */
-  errorAfter?: { chunks: number; code?: string; message?: string; type?: string };
-  /** reject requests that carry stream_options (HTTP 400 at headersMs, OpenAI-style error body mentioning stream_options) */
-  rejectStreamOptions?: boolean;
-}
-
-export interface ResponsesStreamScript extends StreamTiming {
-  kind: 'responses-stream';
-  model?: string;
-  chunks?: string[];
-  usage?: Usage;
-  /** the terminal event type (default 'completed'); 'failed' carries response.error {code, message}, no done events and usage null */
-  terminal?: 'completed' | 'incomplete' | 'failed';
-  /** for 'failed', default 'server_error' */
-  errorCode?: string;
-  /** after this many output chunks send an `event: error` (data {"type":"error","code":..,"message":..}) and end */
-  errorAfter?: { chunks: number; code?: string; message?: string };
-}
-
-export interface JsonScript {
-  kind: 'json';
-  /** default 200 */
-  status?: number;
-  /** e.g. {'retry-after': '0'}, {'x-should-retry': 'false'} */
-  headers?: Record<string, string>;
-  /** before headers+body */
-  delayMs?: number;
-  /** default: a body for the endpoint (chat.completion, Responses `response`, embeddings list, text_completion) or OpenAI's error shape when status >= 400; a string is sent verbatim */
-  body?: unknown;
-  model?: string;
-  content?: string;
-  usage?: Usage;
-}
-
-export interface RawSseScript {
-  kind: 'raw-sse';
-  /** default 200 */
-  status?: number;
-  /** default content-type text/event-stream */
-  headers?: Record<string, string>;
-  /** ms from arrival to the headers (default 0) */
-  headersMs?: number;
-  /** the exact body: each element is written with its own res.write() at atMs after request arrival; `output` marks it for `timeline().firstOutputAt` */
-  writes: Array<{ atMs: number; data: string | Uint8Array; output?: boolean }>;
-  /** end normally after the last write (default), or 'destroy' the socket, or 'hang' */
-  end?: 'end' | 'destroy' | 'hang';
-  /** ms after arrival at which to end/destroy (default: with the last write) */
-  endMs?: number;
-}
-
-export type ScriptSource = Script | ((req: RecordedRequest, index: number) => Script);
-
-export interface Timeline {
-  headersAt?: number;
-  events: number[];
-  firstOutputAt?: number;
-  endAt?: number;
-}
-
-export interface ScriptedServer {
-  /** 'http://127.0.0.1:PORT/v1' : pass as `baseURL` to `new OpenAI({ baseURL, apiKey: 'test' })` */
-  readonly baseURL: string;
-  readonly port: number;
-  /** every request received, in order (recorded once its body has been read) */
-  readonly requests: RecordedRequest[];
-  /** queue scripts: each request takes the next queued script; when the queue is empty the fallback is used */
-  enqueue(...scripts: ScriptSource[]): void;
-  /** the script used when the queue is empty (default: chat-stream for streaming requests, responses-stream for streaming requests to /responses, else json) */
-  setFallback(script: ScriptSource): void;
-  /** performance.now() timestamps of the writes of the request with this index; `firstOutputAt` = the write of the first output-carrying event; `endAt` = res.end() or destroy by the server */
-  timeline(index: number): Timeline;
-  /** resets queue, fallback, recorded requests and timelines */
-  reset(): void;
-  /** closes every open connection (also hanging/stalled ones) and the server */
-  close(): Promise<void>;
-}
-
-const defaultFallback = (req: RecordedRequest): Script =>
-  !isStreamingRequest(req)
-    ? { kind: 'json' }
-    : endpointOf(req.path) === 'responses'
-      ? { kind: 'responses-stream' }
-      : { kind: 'chat-stream' };
+const defaultFallback = defaultScriptFor;
 
 /** A request in flight: its scheduler state, cancelled when the connection closes. */
 interface Exchange {
@@ -273,15 +125,11 @@ function actionsFor(ex: Exchange, script: Script, rec: RecordedRequest): Action[
     case 'hang':
       return [];
     case 'json':
-      return jsonActions(ex, buildJsonReply(script, rec), script.delayMs ?? 0);
-    case 'chat-stream': {
-      const plan = planChatStream(script, rec);
+      return jsonActions(ex, jsonReplyFor(script, rec), script.delayMs ?? 0);
+    default: {
+      const plan = planFor(script, rec);
       return 'events' in plan ? streamActions(ex, plan) : jsonActions(ex, plan, script.headersMs ?? 0);
     }
-    case 'responses-stream':
-      return streamActions(ex, planResponsesStream(script));
-    case 'raw-sse':
-      return streamActions(ex, planRawSse(script));
   }
 }
 
@@ -332,6 +180,7 @@ export async function startScriptedServer(options: { port?: number } = {}): Prom
       const rec: RecordedRequest = {
         method: req.method ?? 'GET',
         path: q === -1 ? url : url.slice(0, q),
+        query: q === -1 ? '' : url.slice(q + 1),
         headers: recordHeaders(req),
         body: parseBody(Buffer.concat(parts).toString('utf8')),
         receivedAt,
@@ -368,6 +217,7 @@ export async function startScriptedServer(options: { port?: number } = {}): Prom
 
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
+    origin: `http://127.0.0.1:${port}`,
     port,
     requests,
     enqueue: (...scripts) => {
