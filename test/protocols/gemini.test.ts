@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gemini, geminiUsage } from '../../src/protocols/gemini.js';
+import type { Usage } from '../../src/usage.js';
+import { fixtureText, sseEvents } from '../support/fixtures.ts';
 import { readFixture } from './read-fixture.ts';
 
 /* The Gemini stream reader, fed recorded-shape streams (test/fixtures/gemini/): no clock, no socket. */
@@ -50,6 +52,19 @@ describe('the Gemini stream reader', () => {
       const whole = read(name);
       for (const size of [1, 2, 7, 64]) expect({ name, size, ...read(name, size), forwarded: undefined }).toEqual({ name, size, ...whole, forwarded: undefined });
     }
+  });
+});
+
+describe('the Gemini stream reader, cut short', () => {
+  it('still reports the usage of the last chunk read, which the hot path took without parsing', () => {
+    const blocks = sseEvents(fixtureText('gemini/text.sse')).slice(0, 2);
+    let usage: Usage | undefined;
+    const outputs: number[] = [];
+    const reader = gemini.events({ output: () => outputs.push(1), usage: (u) => (usage = u), model() {}, complete() {}, error() {} }, false);
+    for (const block of blocks) reader.read(block, false);
+    reader.end();
+    expect(outputs).toHaveLength(2);
+    expect(usage).toMatchObject({ input: 8, output: 11 });
   });
 });
 
