@@ -27,6 +27,10 @@ export class RequestRecord {
   outputChunks = 0;
   /** Gaps between consecutive output-carrying events; undefined until the second one. */
   gaps: GapHistogram | undefined = undefined;
+  /** The response headers of the latest attempt arrived. */
+  headersAt = Number.NaN;
+  /** The provider's own processing time (ms), from its response headers, where it reports one. */
+  providerProcessingMs: number | undefined = undefined;
   /** The last byte of the response body, or the moment the request failed or was cancelled. */
   end = Number.NaN;
   outcome: Outcome | undefined = undefined;

@@ -24,6 +24,12 @@ export const METRIC_ATTEMPTS = 'inferometer.attempts' as const;
 export const METRIC_COST = 'inferometer.cost' as const;
 export const METRIC_MAX_CHUNK_GAP = 'inferometer.max_chunk_gap' as const;
 export const METRIC_SLO_REQUESTS = 'inferometer.slo.requests' as const;
+export const METRIC_TIME_TO_RESPONSE_HEADERS = 'inferometer.time_to_response_headers' as const;
+export const METRIC_PROVIDER_PROCESSING_TIME = 'inferometer.provider.processing_time' as const;
+export const METRIC_RETRY_AFTER = 'inferometer.retry_after' as const;
+export const METRIC_RATELIMIT_REMAINING = 'inferometer.ratelimit.remaining' as const;
+export const METRIC_RATELIMIT_LIMIT = 'inferometer.ratelimit.limit' as const;
+export const METRIC_RATELIMIT_RESET = 'inferometer.ratelimit.reset' as const;
 
 // Attributes from the semantic conventions.
 export const ATTR_OPERATION_NAME = 'gen_ai.operation.name' as const;
@@ -43,6 +49,8 @@ export const ATTR_OUTCOME = 'inferometer.outcome' as const;
 export const ATTR_SLO_OUTCOME = 'inferometer.slo.outcome' as const;
 /** What a missed request missed first: an objective (`time_to_first_token`, …), `error` or `cancelled`. */
 export const ATTR_SLO_MISSED = 'inferometer.slo.missed' as const;
+/** The quota a rate-limit gauge describes: `requests`, `tokens`, `input_tokens`, `output_tokens`. */
+export const ATTR_RATELIMIT_RESOURCE = 'inferometer.ratelimit.resource' as const;
 /** `true` on token and cost records estimated from the chunks seen, because no usage arrived. */
 export const ATTR_ESTIMATED = 'inferometer.estimated' as const;
 

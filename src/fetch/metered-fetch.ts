@@ -85,6 +85,8 @@ async function attempt(
   }
   const now = performance.now();
   config.recorder.attempt(prepared.attributes, response.status, undefined);
+  record.headersAt = now;
+  config.recorder.responseHeaders(record, response.headers);
 
   if (!response.ok) {
     const withoutInjection = prepared.withoutInjection;

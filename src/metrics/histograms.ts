@@ -30,4 +30,7 @@ export const HISTOGRAMS = {
     buckets: sc.SPEED_BUCKETS,
   },
   maxChunkGap: seconds(sc.METRIC_MAX_CHUNK_GAP, 'The largest gap between two output chunks of a streamed request (its worst stall), one record per request.'),
+  timeToResponseHeaders: seconds(sc.METRIC_TIME_TO_RESPONSE_HEADERS, 'Request handed to the network (first attempt) to the response headers of the last attempt: the provider answering, before any output (time to first token minus this is prefill and the first token).'),
+  providerProcessingTime: seconds(sc.METRIC_PROVIDER_PROCESSING_TIME, "The provider's own figure of its processing time, from its response headers (OpenAI's openai-processing-ms): the time its API spent on the request before answering, as it measures it."),
+  retryAfter: seconds(sc.METRIC_RETRY_AFTER, 'How long a provider asked to wait before retrying (retry-after-ms, retry-after), one record per response that asks.'),
 } as const satisfies Record<string, HistogramSpec>;

@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { PriceBook } from '../cost/price-book.js';
-import { reportInternalError } from '../diag.js';
+import { reportInternalError, warnOnce } from '../diag.js';
+import { readHeaders } from '../ratelimit/read-headers.js';
 import type { RequestRecord } from '../record.js';
 import * as sc from '../semconv.js';
 import { firstMissed, measure } from '../slo/judge.js';
@@ -47,6 +48,34 @@ export class MetricRecorder {
     }
   }
 
+  /**
+   * The headers of one response (any attempt, a 429 too), read once: the quotas it reports go to
+   * the headroom gauges, a retry-after to its histogram, the provider's processing time to the
+   * record. A value that cannot be read is reported once through diag and records nothing.
+   */
+  responseHeaders(record: RequestRecord, headers: Headers): void {
+    try {
+      const now = Date.now();
+      const read = readHeaders(headers, now);
+      for (const name of read.unreadable) warnOnce(`header:${name}`, `could not read the response header ${name}; it is left out of the rate-limit metrics`);
+      record.providerProcessingMs = read.processingMs;
+      if (read.quotas.length === 0 && read.retryAfterMs === undefined) return;
+      const m = this.#instruments();
+      const a = record.attributes;
+      const provider = a[sc.ATTR_PROVIDER_NAME] as string;
+      const server = a[sc.ATTR_SERVER_ADDRESS] as string;
+      const model = a[sc.ATTR_REQUEST_MODEL] as string | undefined;
+      for (const quota of read.quotas) m.quotas.set(provider, server, model, quota, now);
+      if (read.retryAfterMs !== undefined) {
+        const attrs: Attributes = { [sc.ATTR_PROVIDER_NAME]: provider, [sc.ATTR_SERVER_ADDRESS]: server };
+        if (model !== undefined) attrs[sc.ATTR_REQUEST_MODEL] = model;
+        m.retryAfter.record(read.retryAfterMs / 1000, attrs);
+      }
+    } catch (error) {
+      reportInternalError('reading rate-limit headers', error);
+    }
+  }
+
   requestFinished(record: RequestRecord): void {
     try {
       this.#instruments().active.add(-1, record.attributes);
@@ -69,6 +98,9 @@ export class MetricRecorder {
     m.requests.add(1, { ...attrs, [sc.ATTR_OUTCOME]: r.outcome });
     // A cancelled request's duration says when the app gave up, not how the provider performed.
     if (r.outcome !== 'cancelled') m.duration.record(seconds(r.end - r.start), attrs);
+
+    if (r.headersAt >= 0) m.timeToResponseHeaders.record(seconds(r.headersAt - r.start), attrs);
+    if (r.providerProcessingMs !== undefined) m.providerProcessingTime.record(r.providerProcessingMs / 1000, attrs);
 
     const measured = measure(r);
     if (r.streaming) {
