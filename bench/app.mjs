@@ -1,4 +1,5 @@
-// What the "app" does in every scenario: one streamed chat completion through the openai SDK,
+// What the "app" does in every scenario: one streamed chat completion through the openai SDK
+// (or, consumeMessages, one streamed Anthropic message through @anthropic-ai/sdk),
 // iterated with `for await`, touching each chunk the way an app would (reading the delta).
 
 /** The base URL that scripts a stream on the bench server (see server.mjs). */
@@ -47,6 +48,37 @@ export async function consume(client, { usage = false, delayMs = 0, workMs = 0, 
     if (workMs > 0) {
       if (syncWork) spin(workMs);
       else await sleep(workMs);
+    }
+  }
+  return { chunks, chars, id, calledAt, endAt: performance.now(), contentAt };
+}
+
+/** The Anthropic Messages request, a fresh object per call. */
+export const messagesParams = () => ({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 8192,
+  messages: [{ role: 'user', content: 'Write a long story about a fox.' }],
+  stream: true,
+});
+
+/**
+ * consume() for an `@anthropic-ai/sdk` client: one streamed `messages.create()`, iterated with
+ * `for await`, reading each text delta. `chunks` counts every event the app receives (as
+ * consume() counts every chunk). Anthropic streams carry usage unasked: `usage` is ignored.
+ */
+export async function consumeMessages(client, { times = false } = {}) {
+  const calledAt = performance.now();
+  const stream = await client.messages.create(messagesParams());
+  let chunks = 0;
+  let chars = 0;
+  let id;
+  const contentAt = times ? [] : undefined;
+  for await (const event of stream) {
+    chunks++;
+    if (event.type === 'message_start') id ??= event.message.id;
+    else if (event.type === 'content_block_delta' && event.delta.type === 'text_delta' && event.delta.text) {
+      chars += event.delta.text.length;
+      contentAt?.push(performance.now());
     }
   }
   return { chunks, chars, id, calledAt, endAt: performance.now(), contentAt };

@@ -8,9 +8,11 @@
 //
 // Orchestrator (`run`): every round runs each variant in a fresh process, in an order rotated
 // (and reversed every other round) so that no variant always runs first or last; ratios are taken
-// against the bare SDK on the same openai version in the same round.
+// against the bare SDK on the same openai version in the same round (Anthropic variants: against
+// the bare @anthropic-ai/sdk). With a baseline dist (run.mjs --baseline-dist), inferometer under
+// test is also compared with the baseline build directly, round by round.
 import { PerformanceObserver } from 'node:perf_hooks';
-import { consume, scriptedURL } from './app.mjs';
+import { scriptedURL } from './app.mjs';
 import { fixed, ratioCell, signed, table } from './lib/markdown.mjs';
 import { median, summarizeRatios } from './lib/stats.mjs';
 import { VARIANTS, referenceOf } from './variants.mjs';
@@ -28,13 +30,13 @@ async function allocation(v, { port, chunks }) {
   new PerformanceObserver((list) => gcAt.push(...list.getEntries().map((e) => e.startTime))).observe({ entryTypes: ['gc'] });
   for (const pacing of PACINGS) {
     const client = v.makeClient(scriptedURL(port, pacing, chunks));
-    for (let i = 0; i < 3; i++) await consume(client, { usage: v.usage });
+    for (let i = 0; i < 3; i++) await v.consume(client, { usage: v.usage });
     const bytes = [];
     for (let i = 0; i < 3; i++) {
       globalThis.gc();
       const t0 = performance.now();
       const before = process.memoryUsage().heapUsed;
-      const got = await consume(client, { usage: v.usage });
+      const got = await v.consume(client, { usage: v.usage });
       const after = process.memoryUsage().heapUsed;
       const t1 = performance.now();
       await new Promise((resolve) => setTimeout(resolve, 20)); // let the gc observer deliver
@@ -60,7 +62,7 @@ export async function child(v, { port, chunks, streams, warmup, measure = 'cpu' 
   for (const pacing of PACINGS) {
     const client = v.makeClient(scriptedURL(port, pacing, chunks));
     // The first pacing's warm-up also warms the code the second one runs.
-    for (let i = 0; i < (pacing === PACINGS[0] ? warmup : 1); i++) await consume(client, { usage: v.usage });
+    for (let i = 0; i < (pacing === PACINGS[0] ? warmup : 1); i++) await v.consume(client, { usage: v.usage });
     await drain();
     const cpu = [];
     const wall = [];
@@ -70,7 +72,7 @@ export async function child(v, { port, chunks, streams, warmup, measure = 'cpu' 
       globalThis.gc();
       const c0 = process.cpuUsage();
       const w0 = performance.now();
-      const got = await consume(client, { usage: v.usage });
+      const got = await v.consume(client, { usage: v.usage });
       const w1 = performance.now();
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / got.chunks);
@@ -144,6 +146,35 @@ export async function run(ctx) {
     }
   }
   const header = ['variant', 'openai', 'CPU us/chunk', 'CPU ratio to bare: median (min-max, 95% CI)', '+us/chunk', 'of which GC us/chunk', 'bytes allocated/chunk (vs bare)', 'wall/chunk', 'exported (sanity)'];
+
+  // Under test vs the baseline build, directly: the same columns, the baseline as the reference.
+  const versus = [];
+  for (const id of ids.filter((x) => x.startsWith('inferometer-baseline@'))) {
+    const now = `inferometer@${id.split('@')[1]}`;
+    if (byId[now] === undefined) continue;
+    summary[`${now} vs baseline`] = {};
+    for (const pacing of PACINGS) {
+      const ratios = byId[now].map((r, i) => r[pacing].cpuUs / byId[id][i][pacing].cpuUs);
+      const s = summarizeRatios(ratios);
+      const overheadUs = median(byId[now].map((r, i) => r[pacing].cpuUs - byId[id][i][pacing].cpuUs));
+      const bytes = allocated[now]?.[pacing].bytesPerChunk;
+      const baseBytes = allocated[id]?.[pacing].bytesPerChunk;
+      const ex = byId[now][0].exported;
+      summary[`${now} vs baseline`][pacing] = { ratio: s, overheadUs };
+      versus.push([
+        `${VARIANTS.inferometer.label} vs ${VARIANTS['inferometer-baseline'].label}, **${pacing}**`,
+        byId[now][0].openai,
+        `${fixed(median(byId[now].map((r) => r[pacing].cpuUs)))} vs ${fixed(median(byId[id].map((r) => r[pacing].cpuUs)))}`,
+        ratioCell(s),
+        fixed(overheadUs),
+        `${fixed(median(byId[now].map((r) => r[pacing].gcUs)))} vs ${fixed(median(byId[id].map((r) => r[pacing].gcUs)))}`,
+        bytes === undefined ? 'n/a' : `${fixed(bytes, 0)} (${signed(bytes - baseBytes, 0)})`,
+        `${median(byId[now].map((r, i) => r[pacing].wallUs / byId[id][i][pacing].wallUs)).toFixed(3)}x`,
+        `${ex.metricPoints} points vs ${byId[id][0].exported.metricPoints}`,
+      ]);
+    }
+  }
+  const versusHeader = header.map((h) => h.replace('to bare', 'to baseline').replace('vs bare', 'vs baseline'));
   const md = [
     '### 1. CPU per streamed chunk',
     '',
@@ -156,6 +187,14 @@ export async function run(ctx) {
     '**Flooded** (the server writes as fast as the socket takes it)',
     '',
     table(header, rowsBy.flooded),
+    ...(versus.length === 0
+      ? []
+      : [
+          '',
+          '**Under test vs the baseline build**, directly: ratio = inferometer under test / the baseline inferometer in the same round (bare cancels out); "+us/chunk" = median of the per-round differences; CPU, GC and exported: under test vs baseline.',
+          '',
+          table(versusHeader, versus),
+        ]),
   ].join('\n');
   return { markdown: md, summary, raw: byId };
 }

@@ -1,4 +1,4 @@
-// The loopback OpenAI-compatible SSE server of the benchmark, run in its own process (pinned to
+// The loopback OpenAI-compatible (and Anthropic Messages) SSE server of the benchmark, run in its own process (pinned to
 // its own core by run.mjs). Every SSE event is written with its own `res.write()`.
 //
 // A stream is scripted by the path before `/v1`, so that the SDK call is the same for every
@@ -15,13 +15,18 @@
 // The events are those of lib/sse-events.mjs (as OpenAI sends them, `stream_options.include_usage`
 // honoured); in timed mode the finish chunk, usage chunk and [DONE] follow the last content at once.
 //
+// `/s/<paced|flooded>/<chunks>/v1/messages` streams an Anthropic Messages answer of <chunks> text
+// deltas instead (message_start, content_block_start, a content_block_delta per token,
+// content_block_stop, message_delta with the usage, message_stop), one write per event, with the
+// same pacing: what `new Anthropic({ baseURL: '.../s/<mode>/<chunks>' })` calls.
+//
 // GET /truth/<id> returns when timed or big stream <id> (the `id` of its chunks, `chatcmpl-<id>`)
 // arrived (epoch ms, performance.timeOrigin-based) and the write times (ms after arrival) of its
 // events (big: `big.first`/`big.last`, when the big event's first and last bytes were written).
 // stdout: one JSON line {"port":N} once listening.
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bigEventStream, sseEvents } from './lib/sse-events.mjs';
+import { anthropicEvents, bigEventStream, sseEvents } from './lib/sse-events.mjs';
 
 /** Size of one write of the big event (mode big): what one network read brings at most. */
 const BIG_WRITE = 64 * 1024;
@@ -75,9 +80,9 @@ async function stream(req, res, script, body) {
   const arrived = performance.now();
   const id = nextId++;
   const usage = body?.stream_options?.include_usage === true;
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': `req_${id}` });
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', [script.protocol === 'anthropic' ? 'request-id' : 'x-request-id']: `req_${id}` });
   if (script.mode === 'big') return bigStream(res, id, arrived, script.chunks, usage);
-  const list = sseEvents(id, script.chunks, usage);
+  const list = script.protocol === 'anthropic' ? anthropicEvents(id, script.chunks) : sseEvents(id, script.chunks, usage);
   if (script.mode === 'halt') {
     for (let i = 0; i <= script.chunks / 2; i++) if (!(await write(res, list[i]))) return;
     return; // hold the connection open; the client aborts it
@@ -107,9 +112,11 @@ async function stream(req, res, script, body) {
 }
 
 function parseScript(url) {
+  const a = /^\/s\/(paced|flooded)\/(\d+)\/v1\/messages$/.exec(url);
+  if (a !== null) return { protocol: 'anthropic', mode: a[1], chunks: Number(a[2]) };
   const m = /^\/s\/(paced|flooded|timed|halt|big)\/(\d+)(?:\/(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?))?\/v1\/chat\/completions$/.exec(url);
   if (m === null) return undefined;
-  return { mode: m[1], chunks: Number(m[2]), ttftMs: Number(m[3] ?? 0), gapMs: Number(m[4] ?? 0) };
+  return { protocol: 'openai', mode: m[1], chunks: Number(m[2]), ttftMs: Number(m[3] ?? 0), gapMs: Number(m[4] ?? 0) };
 }
 
 const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {

@@ -1,5 +1,6 @@
 // How each variant is set up, in a fresh client process: the bare openai SDK, inferometer with
-// every default, and each peer the way its README says, every one with in-memory OpenTelemetry
+// every default (also a baseline build of it, side by side), the bare @anthropic-ai/sdk and
+// inferometer on it, and each peer the way its README says, every one with in-memory OpenTelemetry
 // exporters/readers (nothing leaves the process). The peers patch `openai` through require hooks,
 // so the instrumentation is registered first and `openai` is required (CommonJS) after it.
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { consume, consumeMessages } from './app.mjs';
 import { loadInferometer } from './lib/inferometer.mjs';
 
 /** A MetricReader that collects on demand (delta: each collect returns what happened since the last). */
@@ -27,34 +29,43 @@ const OPENAI_BASE = { 7: new URL('./package.json', import.meta.url), 6: new URL(
 /**
  * Every variant: label, the openai majors it runs on here (and why not on the others). `appUsage`:
  * the app itself asks for usage (`stream_options.include_usage`), compared with `bare+usage`.
+ * `baseline`: loads the baseline dist (--baseline-dist), not the one under test; run.mjs puts its
+ * commit in the label. `sdk: 'anthropic'`: an `@anthropic-ai/sdk` client (`majors`: that SDK's),
+ * compared with `bare-anthropic`.
  */
 export const VARIANTS = {
   bare: { label: 'bare openai SDK', majors: [7, 6] },
   inferometer: { label: 'inferometer (all defaults)', majors: [7, 6] },
   'inferometer-nousage': { label: 'inferometer (injectStreamUsage: false)', majors: [7] },
+  'inferometer-baseline': { label: 'inferometer (all defaults), baseline dist', majors: [7, 6], baseline: true },
   otel: { label: '@opentelemetry/instrumentation-openai', pkg: '@opentelemetry/instrumentation-openai', majors: [6], unsupported: 'patches openai >=4.19.0 <7 only' },
   traceloop: { label: 'OpenLLMetry @traceloop/instrumentation-openai', pkg: '@traceloop/instrumentation-openai', majors: [6], unsupported: 'patches openai >=4 <7 only' },
   openinference: { label: 'OpenInference @arizeai/openinference-instrumentation-openai', pkg: '@arizeai/openinference-instrumentation-openai', majors: [7, 6] },
   openlit: { label: 'OpenLIT openlit', pkg: 'openlit', majors: [7, 6] },
   'bare+usage': { label: 'bare openai SDK, app asks for usage', majors: [7], appUsage: true },
   'openlit+usage': { label: 'OpenLIT openlit, app asks for usage', pkg: 'openlit', majors: [7], appUsage: true },
+  'bare-anthropic': { label: 'bare @anthropic-ai/sdk', majors: [1], sdk: 'anthropic' },
+  'inferometer-anthropic': { label: 'inferometer (instrument(new Anthropic()))', majors: [1], sdk: 'anthropic' },
 };
 
 /** The variant a variant's ratios are taken against. */
 export const referenceOf = (id) => {
   const [name, major] = id.split('@');
-  return `${VARIANTS[name].appUsage ? 'bare+usage' : 'bare'}@${major}`;
+  const v = VARIANTS[name];
+  return `${v.sdk === 'anthropic' ? 'bare-anthropic' : v.appUsage ? 'bare+usage' : 'bare'}@${major}`;
 };
 
 /**
  * The variants each scenario runs (`name@major`), full and quick. OpenLIT by default (no usage in
  * the stream) counts tokens with js-tiktoken for about 2 s of CPU per request: the CPU scenario
  * runs it once (`cpuOnce`), and compares OpenLIT over rounds with the app asking for usage.
+ * `inferometer-baseline@7` joins the CPU scenario (after `inferometer@7`) when run.mjs is given a
+ * baseline dist; `--variants` narrows every list.
  */
 export const SCENARIO_VARIANTS = {
   cpu: {
-    full: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
-    quick: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6'],
+    full: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
+    quick: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
   },
   cpuOnce: { full: ['openlit@7'], quick: [] },
   memory: {
@@ -85,8 +96,9 @@ export function installedVersion(pkg, major = 7) {
 export async function setupVariant(id) {
   const [name, majorText] = id.split('@');
   const major = Number(majorText);
-  const tool = name.replace(/\+usage$/, '');
+  const tool = name.replace(/\+usage$/, '').replace(/-(baseline|anthropic)$/, '');
   if (!VARIANTS[name]?.majors.includes(major)) throw new Error(`unknown variant ${id}`);
+  const anthropic = VARIANTS[name].sdk === 'anthropic';
   const requireOpenAI = () => createRequire(OPENAI_BASE[major])('openai');
   let reader;
   let spans;
@@ -116,7 +128,7 @@ export async function setupVariant(id) {
     case 'inferometer-nousage': {
       // README: register your MeterProvider; instrument() records through the global one.
       metering();
-      const { instrument } = await loadInferometer();
+      const { instrument } = await loadInferometer({ baseline: VARIANTS[name].baseline === true });
       const options = name === 'inferometer-nousage' ? { injectStreamUsage: false } : undefined;
       wrap = (client) => instrument(client, options);
       break;
@@ -169,16 +181,29 @@ export async function setupVariant(id) {
     }
   }
 
-  const mod = requireOpenAI();
-  const OpenAI = mod.OpenAI ?? mod.default ?? mod;
+  let makeClient;
+  if (anthropic) {
+    const mod = createRequire(OPENAI_BASE[7])('@anthropic-ai/sdk');
+    const Anthropic = mod.Anthropic ?? mod.default ?? mod;
+    // The SDK appends /v1/messages to its baseURL; scriptedURL() ends in /v1.
+    makeClient = (baseURL) => wrap(new Anthropic({ apiKey: 'sk-ant-bench', baseURL: baseURL.replace(/\/v1$/, '') }));
+  } else {
+    const mod = requireOpenAI();
+    const OpenAI = mod.OpenAI ?? mod.default ?? mod;
+    makeClient = (baseURL) => wrap(new OpenAI({ apiKey: 'sk-bench', baseURL }));
+  }
   return {
     id,
     name,
     major,
     /** Whether the app asks for usage itself (pass to consume()). */
     usage: VARIANTS[name].appUsage === true,
-    openaiVersion: installedVersion('openai', major),
-    makeClient: (baseURL) => wrap(new OpenAI({ apiKey: 'sk-bench', baseURL })),
+    /** The SDK's version, shown in the results' `openai` column (`@anthropic-ai/sdk X` for Anthropic's). */
+    openaiVersion: anthropic ? `@anthropic-ai/sdk ${installedVersion('@anthropic-ai/sdk')}` : installedVersion('openai', major),
+    /** A client of this variant's SDK on `baseURL` (scriptedURL()). */
+    makeClient,
+    /** What the app does with that client: consume() (openai) or consumeMessages() (Anthropic). */
+    consume: anthropic ? consumeMessages : consume,
     /** Metric data points recorded since the last call (delta), as MetricData[]. */
     async collect() {
       if (reader === undefined) return [];

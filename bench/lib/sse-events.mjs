@@ -1,6 +1,7 @@
 // The SSE events of one scripted chat completions stream, as OpenAI sends them: a role chunk,
 // one chunk per content token, a finish chunk, and with `stream_options.include_usage` a
 // `"usage":null` member on every chunk plus a final usage chunk with `choices: []`; then [DONE].
+// And those of one Anthropic Messages stream (anthropicEvents).
 const MODEL = 'gpt-4o-mini-2024-07-18';
 const WORDS = [' the', ' quick', ' brown', ' fox', ' jumps', ' over', ' a', ' lazy', ' dog', '.', ' It', ' was', ' not', ' amused', ',', ' really'];
 
@@ -39,4 +40,27 @@ export function bigEventStream(id, bytes, usage) {
   const [role, ...end] = sseEvents(id, 0, usage, Math.round(bytes / 4));
   const [head, tail] = chunk(id, usage, '{"content":"\0"}', 'null').split('\0');
   return { role, big: [Buffer.from(head), content, Buffer.from(tail)], end };
+}
+
+const ANTHROPIC_MODEL = 'claude-sonnet-4-5-20250929';
+const anthropicEvent = (name, data) => Buffer.from(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
+
+/**
+ * The events of a scripted Anthropic Messages stream `id` with `n` text deltas, each as its own
+ * Buffer, as the API sends them (shapes of `@anthropic-ai/sdk` 1.x and test/support's scripted
+ * server): message_start (usage with a placeholder output count), content_block_start, one
+ * content_block_delta (text_delta) per token, content_block_stop, message_delta (cumulative
+ * usage), message_stop. Anthropic streams carry usage unasked.
+ */
+export function anthropicEvents(id, n) {
+  const usage = { input_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 }, output_tokens: 1, service_tier: 'standard' };
+  const out = [
+    anthropicEvent('message_start', { message: { id: `msg_bench${id}`, type: 'message', role: 'assistant', model: ANTHROPIC_MODEL, content: [], stop_reason: null, stop_sequence: null, usage } }),
+    anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  ];
+  for (let i = 0; i < n; i++) out.push(anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: WORDS[i % WORDS.length] } }));
+  out.push(anthropicEvent('content_block_stop', { index: 0 }));
+  out.push(anthropicEvent('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { input_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: n } }));
+  out.push(anthropicEvent('message_stop', {}));
+  return out;
 }

@@ -14,8 +14,11 @@ function git(cwd, args) {
   }
 }
 
-/** `0.1.0 @ abc1234[ + uncommitted changes in src/][ (from DIR)]` for the dist/ the run measures. */
-function describeInferometer(dist) {
+/**
+ * The commit of the repository a dist/ was built in (`abc1234`, `+changes` when src/ differs from
+ * it) and its description: `0.1.0 @ abc1234[ + uncommitted changes in src/][ (the dist in DIR)]`.
+ */
+function inferometerBuild(dist) {
   const repo = path.resolve(dist, '..');
   let version = 'unknown';
   try {
@@ -24,7 +27,7 @@ function describeInferometer(dist) {
   const commit = git(repo, ['rev-parse', '--short', 'HEAD']);
   const dirty = git(repo, ['status', '--porcelain', '--', 'src']) !== '';
   const elsewhere = path.resolve(dist) !== path.resolve(DEFAULT_DIST) ? ` (the dist in ${path.resolve(dist)})` : '';
-  return `${version}${commit ? ` @ ${commit}` : ''}${dirty ? ' + uncommitted changes in src/' : ''}${elsewhere}`;
+  return { commit: `${commit}${dirty ? '+changes' : ''}`, text: `${version}${commit ? ` @ ${commit}` : ''}${dirty ? ' + uncommitted changes in src/' : ''}${elsewhere}` };
 }
 
 /**
@@ -44,8 +47,12 @@ export function nodeMismatch() {
   return `warning: this run is on Node ${process.version}, RESULTS.md was measured on Node ${quoted[1]}: do not compare figures across the two; compare within this run.`;
 }
 
-/** What the results were measured on; `dist` is the inferometer dist/ directory measured. */
-export function systemInfo(dist = DEFAULT_DIST) {
+/**
+ * What the results were measured on; `dist` is the inferometer dist/ directory measured,
+ * `baselineDist` the one the inferometer-baseline variant loads (if any).
+ */
+export function systemInfo(dist = DEFAULT_DIST, baselineDist = undefined) {
+  const build = inferometerBuild(dist);
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     node: process.version,
@@ -53,7 +60,10 @@ export function systemInfo(dist = DEFAULT_DIST) {
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
     os: `${process.platform} ${process.arch}`,
     openai: [installedVersion('openai', 7), installedVersion('openai', 6)],
-    inferometer: describeInferometer(dist),
+    inferometer: build.text,
+    commit: build.commit,
+    baseline: baselineDist === undefined ? undefined : inferometerBuild(baselineDist),
+    anthropic: installedVersion('@anthropic-ai/sdk'),
     peers: {
       '@opentelemetry/instrumentation-openai': installedVersion('@opentelemetry/instrumentation-openai'),
       '@traceloop/instrumentation-openai': installedVersion('@traceloop/instrumentation-openai'),

@@ -23,6 +23,18 @@ export function targets(results) {
       }
     }
   }
+  if (cpu !== undefined) {
+    // Issue 9: the build under test no slower than the baseline build (--baseline-dist), same rounds.
+    for (const major of [7, 6]) {
+      const v = cpu[`inferometer@${major} vs baseline`];
+      if (v === undefined) continue;
+      for (const pacing of ['paced', 'flooded']) {
+        const r = v[pacing].ratio;
+        const verdict = r.median <= 1 ? 'met' : r.ci !== undefined && r.ci[0] <= 1 ? 'met within the noise (CI contains 1)' : '**not met**';
+        rows.push([`CPU per chunk, under test <= the baseline build (openai ${major}, ${pacing})`, `${r.median.toFixed(3)}x (CI ${r.ci ? `${r.ci[0].toFixed(3)}-${r.ci[1].toFixed(3)}` : 'n/a'}), ${v[pacing].overheadUs >= 0 ? '+' : ''}${v[pacing].overheadUs.toFixed(2)} us/chunk`, verdict]);
+      }
+    }
+  }
   const acc = results.accuracy?.summary;
   if (acc !== undefined) {
     for (const id of ['inferometer@7', 'inferometer@6']) {
