@@ -4,6 +4,7 @@ import { reportInternalError } from '../diag.js';
 import { RequestRecord } from '../record.js';
 import { type RetryScope, currentRetryScope } from '../request/retry-scope.js';
 import { tapBody } from '../stream/body-tap.js';
+import { BINARY_EVENT_STREAM, createEventStreamReader } from '../stream/eventstream-reader.js';
 import { createJsonReader } from '../stream/json-reader.js';
 import { RecordSink } from '../stream/record-sink.js';
 import { createSseReader } from '../stream/sse-reader.js';
@@ -113,17 +114,22 @@ async function attempt(
       return response;
     }
     const { protocol, request } = prepared.described!;
-    const declaredEventStream = (response.headers.get('content-type')?.toLowerCase() ?? '').includes('text/event-stream');
+    const contentType = response.headers.get('content-type')?.toLowerCase() ?? '';
+    const sink = new RecordSink(record, (code) => admitErrorCode(config, code));
+    const timedOut = (): boolean => abortedByTimeout(signal, performance.now() - attemptStart, deadlineMs);
+    if (protocol.messages !== undefined && contentType.includes(BINARY_EVENT_STREAM)) {
+      record.streaming = true;
+      return tapBody(response, createEventStreamReader(record, protocol.messages(sink), sink), record, signal, timedOut);
+    }
+    const declaredEventStream = contentType.includes('text/event-stream');
     // Any answer to a streamed request is read as SSE, whatever it says it is: the SDK parses it
     // as SSE anyway (some proxies say text/plain), and a body with no event is `not_event_stream`.
     const sse = declaredEventStream || request.stream;
     record.streaming = sse;
     const hideUsage = prepared.withoutInjection !== undefined && init === prepared.init;
-    const sink = new RecordSink(record, (code) => admitErrorCode(config, code));
     const reader = sse
       ? createSseReader(record, protocol.events(sink, hideUsage), sink, { hideUsage, cutMarker: protocol.cutMarker, declaredEventStream })
       : createJsonReader(protocol, sink);
-    const timedOut = (): boolean => abortedByTimeout(signal, performance.now() - attemptStart, deadlineMs);
     return tapBody(response, reader, record, signal, timedOut);
   } catch (error) {
     reportInternalError('tapping a response body', error);

@@ -41,6 +41,20 @@ export interface EventReader {
   end(): void;
 }
 
+/** One message of a binary event stream (`application/vnd.amazon.eventstream`): its string headers and its payload. */
+export interface StreamMessage {
+  /** The message's headers whose values are strings (`:event-type`, `:message-type`, `:exception-type`, …). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly payload: Uint8Array;
+}
+
+/** Reads the messages of one binary event stream, one decoded message at a time. */
+export interface MessageReader {
+  read(message: StreamMessage): void;
+  /** The body ended (after its last message): the protocol's rule for a stream without its terminal event. */
+  end(): void;
+}
+
 /** A request a protocol recognised, described before it is sent. */
 export interface ProtocolRequest {
   /** `gen_ai.operation.name`. */
@@ -75,6 +89,11 @@ export interface Protocol {
    * (the key of what `read` may cut out); undefined when the protocol never cuts.
    */
   readonly cutMarker: string | undefined;
+  /**
+   * A reader of one binary event stream (`application/vnd.amazon.eventstream`), for a protocol
+   * that streams that way; undefined for one that does not.
+   */
+  readonly messages?: (sink: ResponseSink) => MessageReader;
   /** Reads a whole non-streamed JSON response. */
   json(body: unknown, sink: ResponseSink): void;
   /** Reads a JSON response too large to parse whole, from its first and last characters. */
