@@ -9,6 +9,7 @@ import { MetricRecorder } from './metrics/recorder.js';
 import type { MeterOptions, WorkloadOption } from './types.js';
 import { OTHER } from './semconv.js';
 import { validateSlo } from './slo/objectives.js';
+import { RetryLinker } from './request/retry-linker.js';
 import { VERSION } from './version.js';
 import { CappedSet } from './workload/capped-set.js';
 import { WORKLOAD_NAME_RULE, isWorkloadName } from './workload/names.js';
@@ -23,11 +24,15 @@ export interface MeterConfig {
   readonly workloads: CappedSet;
   readonly errorCodes: CappedSet;
   readonly recorder: MetricRecorder;
-  /** Origins that rejected `stream_options`: they are not asked again. */
+  /** Origins that refused the usage option inferometer added: they are not asked again. */
   readonly usageRejectedBy: Set<string>;
+  /** Whether a failed attempt waits for a retry from a framework above fetch (see RetryLinker). */
+  readonly linkRetries: boolean;
+  /** Failed attempts waiting for a retry from a framework above fetch. */
+  readonly linker: RetryLinker;
 }
 
-const KNOWN = ['workload', 'meterProvider', 'prices', 'slo', 'injectStreamUsage', 'maxWorkloadClasses', 'provider', 'fetch'] as const;
+const KNOWN = ['workload', 'meterProvider', 'prices', 'slo', 'injectStreamUsage', 'maxWorkloadClasses', 'provider', 'linkRetries', 'fetch'] as const;
 const PROVIDER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** Distinct provider error codes kept as `error.type` values before `_OTHER`. */
 const MAX_ERROR_CODES = 32;
@@ -42,13 +47,15 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw configError('options', 'an object', options);
   }
+  /** Options of meteredFetch() only: instrument() sends through the client's fetch and sees its retries itself. */
+  const fetchOnly = (k: string) => k === 'fetch' || k === 'linkRetries';
   for (const key of Object.keys(options)) {
-    if (!(KNOWN as readonly string[]).includes(key) || (key === 'fetch' && !allowFetch)) {
-      const known = KNOWN.filter((k) => allowFetch || k !== 'fetch').map((k) => `\`${k}\``).join(', ');
+    if (!(KNOWN as readonly string[]).includes(key) || (fetchOnly(key) && !allowFetch)) {
+      const known = KNOWN.filter((k) => allowFetch || !fetchOnly(k)).map((k) => `\`${k}\``).join(', ');
       throw new InferometerConfigError(`Unknown option \`${key}\`; the options are ${known}`);
     }
   }
-  const { workload = 'default', meterProvider, prices = {}, slo = {}, injectStreamUsage = true, maxWorkloadClasses = 50, provider, fetch } = options;
+  const { workload = 'default', meterProvider, prices = {}, slo = {}, injectStreamUsage = true, maxWorkloadClasses = 50, provider, linkRetries = true, fetch } = options;
 
   if (typeof workload !== 'function' && !isWorkloadName(workload)) {
     throw configError('workload', `${WORKLOAD_NAME_RULE} or a function of the request`, workload);
@@ -65,6 +72,7 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
   if (provider !== undefined && (typeof provider !== 'string' || !PROVIDER_NAME.test(provider))) {
     throw configError('provider', 'a provider name (1-64 characters of A-Z a-z 0-9 . _ -)', provider);
   }
+  if (typeof linkRetries !== 'boolean') throw configError('linkRetries', 'a boolean', linkRetries);
   if (fetch !== undefined && typeof fetch !== 'function') throw configError('fetch', 'a fetch function', fetch);
 
   // Without an explicit provider, look the global one up per request: an app that registers its
@@ -87,6 +95,8 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
     ),
     recorder: new MetricRecorder(instruments, new PriceBook({ ...DEFAULT_PRICES, ...prices }), slo),
     usageRejectedBy: new Set(),
+    linkRetries,
+    linker: new RetryLinker(),
   };
 }
 

@@ -43,6 +43,13 @@ const instrumented = new WeakSet<object>();
  */
 export function instrument<T extends object>(client: T, options?: InstrumentOptions): T {
   const config = resolveConfig(options as MeterOptions | undefined, false);
+  if (isLangChain(client)) {
+    // LangChain builds its own SDK client from its options: a client set on the model afterwards
+    // (`model.client = instrument(…)`) is silently replaced, so the one way in is its fetch.
+    throw new InferometerConfigError(
+      `Expected \`client\` to be ${SUPPORTED}, got a LangChain model (\`${className(client)}\`); give the model a metered fetch instead: new ChatOpenAI({ configuration: { fetch: meteredFetch() } }) or new ChatAnthropic({ clientOptions: { fetch: meteredFetch() } })`,
+    );
+  }
   const c = client as unknown as StainlessClientLike;
   if (typeof c !== 'object' || c === null || typeof c.withOptions !== 'function' || typeof c.fetch !== 'function') {
     throw configError('client', `${SUPPORTED} with \`withOptions()\` and \`fetch\``, client);
@@ -62,6 +69,10 @@ export function instrument<T extends object>(client: T, options?: InstrumentOpti
   const copy = c.withOptions({ fetch: createMeteredFetch(config, () => underlying) });
   adopt(copy);
   return copy as unknown as T;
+}
+
+function isLangChain(client: unknown): boolean {
+  return typeof client === 'object' && client !== null && Array.isArray((client as { lc_namespace?: unknown }).lc_namespace);
 }
 
 function isOpenAI(client: object): boolean {

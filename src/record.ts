@@ -27,6 +27,8 @@ export class RequestRecord {
   outputChunks = 0;
   /** Gaps between consecutive output-carrying events; undefined until the second one. */
   gaps: GapHistogram | undefined = undefined;
+  /** HTTP attempts made so far (the first one included). */
+  attempts = 0;
   /** The response headers of the latest attempt arrived. */
   headersAt = Number.NaN;
   /** The provider's own processing time (ms), from its response headers, where it reports one. */

@@ -109,6 +109,19 @@ export interface MeterOptions {
    */
   readonly slo?: Readonly<Record<string, Objectives>>;
   /**
+   * See a retry that a framework makes above fetch (the Vercel AI SDK's `maxRetries`, LangChain's
+   * AsyncCaller) as an attempt of the request it retries: after an attempt fails the way
+   * frameworks retry (429, 408, 409, 5xx, a connection error), its request stays open for a
+   * retry window (the provider's `retry-after` plus 3 s, else 5 s, doubling per attempt, at
+   * most 65 s); the same request sent again within it continues it, timed from the first
+   * attempt. If none comes, the request is recorded as it failed, when it failed, once the
+   * window has passed. Set `false` where nothing above fetch retries (`@google/genai` without
+   * `retryOptions`), to record such failures at once. Inside `instrument()` the SDK's own retry
+   * scope is used instead.
+   * @default true
+   */
+  readonly linkRetries?: boolean;
+  /**
    * The fetch to send requests with (for {@link meteredFetch}; {@link instrument} uses the client's own).
    * @default globalThis.fetch
    */
@@ -116,7 +129,7 @@ export interface MeterOptions {
 }
 
 /** Options of {@link instrument}. */
-export type InstrumentOptions = Omit<MeterOptions, 'fetch'>;
+export type InstrumentOptions = Omit<MeterOptions, 'fetch' | 'linkRetries'>;
 
 /**
  * Service level objectives of one workload class. Every objective is optional; a request meets

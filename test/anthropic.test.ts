@@ -32,7 +32,7 @@ describe('instrument(new Anthropic())', () => {
     const s = await h.finished();
     const ttft = ms(s.histogram('inferometer.time_to_first_token').sum);
     expect(ttft).toBeGreaterThanOrEqual(118);
-    expect(ttft).toBeLessThan(150);
+    expect(ttft).toBeLessThan(250); // a shared 2-core machine: far below the 2 s a late reader would show
     // message_start went out with the headers: the first chunk, long before the first token.
     expect(ms(s.histogram('gen_ai.client.operation.time_to_first_chunk').sum)).toBeLessThan(40);
     const gaps = s.histogram('gen_ai.client.operation.time_per_output_chunk');

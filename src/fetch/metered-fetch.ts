@@ -8,7 +8,8 @@ import { BINARY_EVENT_STREAM, createEventStreamReader } from '../stream/eventstr
 import { createJsonReader } from '../stream/json-reader.js';
 import { RecordSink } from '../stream/record-sink.js';
 import { createSseReader } from '../stream/sse-reader.js';
-import { ERROR_TIMEOUT } from '../semconv.js';
+import { ERROR_CONNECTION, ERROR_TIMEOUT } from '../semconv.js';
+import { type ParkedFailure, requestKey, retryWindow } from '../request/retry-linker.js';
 import { type Failure, abortedByTimeout, classifyFetchError } from './classify.js';
 import { type PreparedRequest, prepareRequest } from './prepare.js';
 
@@ -33,7 +34,14 @@ export function createMeteredFetch(config: MeterConfig, underlying: () => Fetch)
 
     const scope = currentRetryScope();
     let record = scope?.record;
+    let link: Link = { scope, key: undefined };
     try {
+      if (scope === undefined) {
+        // Outside an SDK's retry scope: a framework above may be retrying a failed attempt.
+        const key = config.linkRetries ? requestKey('POST', prepared.described.url.href, (prepared.withoutInjection ?? prepared.init)?.body) : undefined;
+        link = { scope, key };
+        if (key !== undefined && config.linker.waiting) record = config.linker.take(key);
+      }
       if (record === undefined || record.finished) {
         record = new RequestRecord(prepared.attributes, prepared.described.request.stream, performance.now(), (r) =>
           config.recorder.requestFinished(r),
@@ -46,8 +54,14 @@ export function createMeteredFetch(config: MeterConfig, underlying: () => Fetch)
       reportInternalError('starting a request record', error);
       return underlying()(prepared.input, prepared.init);
     }
-    return attempt(config, underlying(), prepared, prepared.init, record, scope);
+    return attempt(config, underlying(), prepared, prepared.init, record, link);
   };
+}
+
+/** How an attempt is tied to the other attempts of its request: the SDK's retry scope, or the key a framework's retry repeats. */
+interface Link {
+  readonly scope: RetryScope | undefined;
+  readonly key: string | undefined;
 }
 
 /** One HTTP attempt (and, if the provider refuses the usage option inferometer added, one more without it). */
@@ -57,9 +71,11 @@ async function attempt(
   prepared: PreparedRequest,
   init: RequestInit | undefined,
   record: RequestRecord,
-  scope: RetryScope | undefined,
+  link: Link,
 ): Promise<Response> {
+  const { scope } = link;
   const signal = init?.signal ?? undefined;
+  record.attempts++;
   const deadlineMs = deadlineOf(prepared, scope);
   // The SDK retried an attempt that was aborted: the abort was its timeout, not the app's.
   scope?.abortedAttempt?.(ERROR_TIMEOUT);
@@ -81,13 +97,13 @@ async function attempt(
     } else {
       config.recorder.attempt(prepared.attributes, undefined, failure.errorType ?? 'cancelled');
     }
-    failed(record, scope, failure.outcome, failure.errorType, now);
+    failed(config, record, link, signal, { outcome: failure.outcome, errorType: failure.errorType, at: now }, undefined);
     throw error;
   }
   const now = performance.now();
   config.recorder.attempt(prepared.attributes, response.status, undefined);
   record.headersAt = now;
-  config.recorder.responseHeaders(record, response.headers);
+  const retryAfterMs = config.recorder.responseHeaders(record, response.headers);
 
   if (!response.ok) {
     const withoutInjection = prepared.withoutInjection;
@@ -97,13 +113,13 @@ async function attempt(
       // turn a working call into a failing one.
       const text = await response.text();
       if (prepared.described!.request.refusesUsageRequest(response.status, text)) {
-        const retried = await attempt(config, fetch, prepared, withoutInjection, record, scope);
+        const retried = await attempt(config, fetch, prepared, withoutInjection, record, link);
         if (retried.ok) config.usageRejectedBy.add(prepared.described!.url.origin);
         return retried;
       }
       response = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
     }
-    failed(record, scope, 'error', String(response.status), now);
+    failed(config, record, link, signal, { outcome: 'error', errorType: String(response.status), at: now }, retryAfterMs);
     return response;
   }
 
@@ -139,12 +155,28 @@ async function attempt(
 }
 
 /**
- * An attempt failed. Inside the openai SDK's retry scope the SDK decides whether it retries, so
- * the request is only ended when the SDK gives up (see instrument.ts); elsewhere it ends now.
+ * An attempt failed. Inside an SDK's retry scope the SDK decides whether it retries, so the
+ * request is only ended when the SDK gives up (see instrument.ts). Elsewhere, a failure that
+ * frameworks retry waits for a retry of the same request (see RetryLinker); any other ends now.
  */
-function failed(record: RequestRecord, scope: RetryScope | undefined, outcome: Failure['outcome'], errorType: string | undefined, at: number): void {
-  if (scope !== undefined) scope.lastFailure = { outcome, errorType, at };
-  else record.finish(outcome, errorType, at);
+function failed(config: MeterConfig, record: RequestRecord, link: Link, signal: AbortSignal | undefined, failure: ParkedFailure, retryAfterMs: number | undefined): void {
+  if (link.scope !== undefined) {
+    link.scope.lastFailure = failure;
+    return;
+  }
+  if (link.key !== undefined && signal?.aborted !== true && isRetried(failure)) {
+    config.linker.park(link.key, record, failure, retryWindow(retryAfterMs, record.attempts));
+    return;
+  }
+  record.finish(failure.outcome, failure.errorType, failure.at);
+}
+
+/** Failures that frameworks retry: 408, 409, 429, 5xx, a connection error, a transport timeout. */
+function isRetried(failure: ParkedFailure): boolean {
+  if (failure.outcome !== 'error' || failure.errorType === undefined) return false;
+  if (failure.errorType === ERROR_CONNECTION || failure.errorType === ERROR_TIMEOUT) return true;
+  const status = Number(failure.errorType);
+  return status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
 }
 
 /**

@@ -16,6 +16,7 @@ export interface PreparedRequest {
   readonly withoutInjection: RequestInit | undefined;
   /** The deadline the openai SDK announced (`x-stainless-timeout`, whole seconds). */
   readonly timeoutSeconds: number | undefined;
+
 }
 
 type Input = string | URL | Request;
@@ -28,6 +29,7 @@ export function prepareRequest(config: MeterConfig, input: Input, init: RequestI
   const headerSource = init?.headers ?? request?.headers;
   const header = headerValue(headerSource, sc.WORKLOAD_HEADER);
   const timeout = Number(headerValue(headerSource, 'x-stainless-timeout') ?? Number.NaN);
+
 
   let sendInput = input;
   let sendInit = init;
@@ -75,6 +77,7 @@ export function prepareRequest(config: MeterConfig, input: Input, init: RequestI
     attributes,
     withoutInjection,
     timeoutSeconds: Number.isFinite(timeout) ? timeout : undefined,
+
   };
 }
 

@@ -52,14 +52,15 @@ export class MetricRecorder {
    * The headers of one response (any attempt, a 429 too), read once: the quotas it reports go to
    * the headroom gauges, a retry-after to its histogram, the provider's processing time to the
    * record. A value that cannot be read is reported once through diag and records nothing.
+   * Returns the wait the response asks for before a retry (ms), if any.
    */
-  responseHeaders(record: RequestRecord, headers: Headers): void {
+  responseHeaders(record: RequestRecord, headers: Headers): number | undefined {
     try {
       const now = Date.now();
       const read = readHeaders(headers, now);
       for (const name of read.unreadable) warnOnce(`header:${name}`, `could not read the response header ${name}; it is left out of the rate-limit metrics`);
       record.providerProcessingMs = read.processingMs;
-      if (read.quotas.length === 0 && read.retryAfterMs === undefined) return;
+      if (read.quotas.length === 0 && read.retryAfterMs === undefined) return undefined;
       const m = this.#instruments();
       const a = record.attributes;
       const provider = a[sc.ATTR_PROVIDER_NAME] as string;
@@ -71,8 +72,10 @@ export class MetricRecorder {
         if (model !== undefined) attrs[sc.ATTR_REQUEST_MODEL] = model;
         m.retryAfter.record(read.retryAfterMs / 1000, attrs);
       }
+      return read.retryAfterMs;
     } catch (error) {
       reportInternalError('reading rate-limit headers', error);
+      return undefined;
     }
   }
 
