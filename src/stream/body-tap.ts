@@ -13,15 +13,23 @@ export const READ_AHEAD_BYTES = 64 * 1024;
 
 interface Abandoned {
   readonly record: RequestRecord;
+  readonly reader: BodyReader;
   readonly source: ReadableStreamDefaultReader<Uint8Array>;
+  /** When the body's last byte so far arrived (NaN: none yet). */
+  readonly read: { lastByteAt: number };
 }
 
 /**
  * A body the app dropped without reading it to the end or cancelling it: end its record and
  * release its connection, as undici does for an unread body of its own.
  */
-const abandoned = new FinalizationRegistry<Abandoned>(({ record, source }) => {
-  record.finish('cancelled', undefined, performance.now());
+const abandoned = new FinalizationRegistry<Abandoned>(({ record, reader, source, read }) => {
+  // Settled on what was read, as a cancel() is: an answer whose terminal event arrived before the
+  // app let go of it is the success it was (billed whole), whenever the collector runs.
+  const now = performance.now();
+  if (reader.errorType !== undefined) record.finish('error', reader.errorType, now);
+  else if (reader.complete) record.finish('success', undefined, Number.isNaN(read.lastByteAt) ? now : read.lastByteAt);
+  else record.finish('cancelled', undefined, now);
   source.cancel().catch(() => undefined);
 });
 
@@ -39,7 +47,8 @@ export function tapBody(
   timedOut: () => boolean,
 ): Response {
   const source = response.body!.getReader();
-  let lastByteAt = Number.NaN;
+  /** Held by the registry too (it holds no reference to the body). */
+  const progress = { lastByteAt: Number.NaN };
   let failure: unknown;
   let failed = false;
   /** The source said it is done: the body is closed, and nothing reads it again. */
@@ -60,7 +69,7 @@ export function tapBody(
   /** The body ended or failed: what the reader saw decides the outcome. */
   const settle = (at: number, interrupted: boolean): void => {
     if (reader.errorType !== undefined) finish('error', reader.errorType, at);
-    else if (reader.complete) finish('success', undefined, Number.isNaN(lastByteAt) ? at : lastByteAt);
+    else if (reader.complete) finish('success', undefined, Number.isNaN(progress.lastByteAt) ? at : progress.lastByteAt);
     else if (interrupted && signal?.aborted === true) {
       if (timedOut()) finish('error', ERROR_TIMEOUT, at);
       else finish('cancelled', undefined, at);
@@ -92,7 +101,7 @@ export function tapBody(
     }
     const controller = controllerRef.deref();
     if (controller === undefined || cancelled) return; // collected (the registry ends the record) or cancelled
-    if (!done) lastByteAt = now;
+    if (!done) progress.lastByteAt = now;
     if (out !== null && out.byteLength > 0) controller.enqueue(out); // may pull (and read) again at once
     else if (!done) read(); // nothing for the app yet: read on, or the stream would wait forever
     if (done) {
@@ -139,7 +148,7 @@ export function tapBody(
     { highWaterMark: READ_AHEAD_BYTES, size: (chunk) => chunk.byteLength },
   );
 
-  abandoned.register(body, { record, source }, record);
+  abandoned.register(body, { record, reader, source, read: progress }, record);
   const tapped = new Response(body, {
     status: response.status,
     statusText: response.statusText,
