@@ -60,6 +60,13 @@ export function tapBody(
   // Held weakly by the read callbacks: a read pending on the socket must not keep the app's
   // body alive, or a dropped stream would never be collected (and never end).
   let controllerRef!: WeakRef<ReadableStreamDefaultController<Uint8Array>>;
+  /**
+   * Held strongly while the app waits on a read of the body (pull() is called only then: the
+   * queue's high-water mark is 0): the app's pending read is then reachable from the socket, as
+   * with the bare body. Without it, an SDK that keeps no other path to the body while it awaits a
+   * read (@google/genai) would see its stream collected mid-read, and its loop never resume.
+   */
+  let waitedOn: ReadableStreamDefaultController<Uint8Array> | undefined;
 
   const finish = (outcome: 'success' | 'error' | 'cancelled', errorType: string | undefined, at: number): void => {
     abandoned.unregister(record);
@@ -77,6 +84,9 @@ export function tapBody(
     else finish('error', ERROR_STREAM_INTERRUPTED, at);
   };
 
+  /** Bytes queued for the app and not yet read by it (the high-water mark is 0). */
+  const queued = (controller: ReadableStreamDefaultController<Uint8Array>): number => -(controller.desiredSize ?? 0);
+
   // Per chunk: one read of the source, one timestamp, the reader, one enqueue. The callbacks
   // are made once per stream, not once per chunk.
   const read = (): void => {
@@ -88,6 +98,9 @@ export function tapBody(
 
   const onRead = ({ done, value }: ReadableStreamReadResult<Uint8Array>): void => {
     reading = false;
+    // (Read here, not only written: a variable only written is removed as dead by the bundler.)
+    const held = waitedOn;
+    waitedOn = undefined;
     // Set before the last enqueue, which may call pull() at once: a closed body is not read again
     // (reading it would see `done` a second time and close the controller twice).
     if (done) ended = true;
@@ -99,38 +112,45 @@ export function tapBody(
       reportInternalError('reading a response body', error);
       out = done ? null : value; // the app still gets its bytes
     }
-    const controller = controllerRef.deref();
+    const controller = held ?? controllerRef.deref();
     if (controller === undefined || cancelled) return; // collected (the registry ends the record) or cancelled
     if (!done) progress.lastByteAt = now;
-    if (out !== null && out.byteLength > 0) controller.enqueue(out); // may pull (and read) again at once
-    else if (!done) read(); // nothing for the app yet: read on, or the stream would wait forever
+    if (out !== null && out.byteLength > 0) controller.enqueue(out); // a read waiting gets it at once
     if (done) {
       controller.close();
       settle(now, false);
+      return;
     }
+    // Read on ahead of the app, up to the bound: bytes are timestamped when they arrive, not when
+    // the app asks for them; beyond it, the next read waits for the app (backpressure).
+    if (!reading && queued(controller) < READ_AHEAD_BYTES) read();
   };
 
   const onReadFailed = (error: unknown): void => {
     reading = false;
+    waitedOn = undefined;
     settle(performance.now(), true);
     failed = true;
     failure = error;
     const controller = controllerRef.deref();
-    if (!cancelled && controller?.desiredSize === READ_AHEAD_BYTES) controller.error(error);
+    if (!cancelled && controller !== undefined && queued(controller) === 0) controller.error(error);
   };
 
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         controllerRef = new WeakRef(controller);
+        read(); // from the start: the first byte is timestamped when it arrives
       },
       pull(controller) {
+        // Called only when the app waits on a read (the queue is empty).
         if (failed) {
           // Hand the app every chunk read before the failure, then the failure itself, as the
           // original body would have.
-          if (controller.desiredSize === READ_AHEAD_BYTES) controller.error(failure);
+          controller.error(failure);
           return undefined;
         }
+        waitedOn = controller;
         // Not returned: a stream that waits on a read pending on the socket is reachable from
         // the socket, and a dropped stream could then never be collected.
         if (!reading && !ended) read();
@@ -138,6 +158,7 @@ export function tapBody(
       },
       cancel(reason) {
         cancelled = true;
+        waitedOn = undefined;
         // The app stopped reading: a break, an abort, or the SDK closing a finished stream
         // (openai v7 cancels the body after the terminal event, which is success).
         if (reader.complete || reader.errorType !== undefined) settle(performance.now(), false);
@@ -145,7 +166,8 @@ export function tapBody(
         return source.cancel(reason);
       },
     },
-    { highWaterMark: READ_AHEAD_BYTES, size: (chunk) => chunk.byteLength },
+    // A high-water mark of 0: pull() means the app waits; the read-ahead is bounded above.
+    { highWaterMark: 0, size: (chunk) => chunk.byteLength },
   );
 
   abandoned.register(body, { record, reader, source, read: progress }, record);

@@ -38,7 +38,9 @@ export interface Subject {
   readonly onBreak: 'cancels' | 'releases' | 'reads';
   /**
    * What the SDK does with a stream the app never iterates: leaves it `unread`, or `reads` it to
-   * the end itself (@anthropic-ai/sdk's messages.stream() helper accumulates the message anyway).
+   * the end itself (@anthropic-ai/sdk's messages.stream() helper accumulates the message anyway;
+   * the AI SDK's streamText pipes the response whatever the app does), its read pending on the
+   * socket, so that the body stays in flight as the bare one does.
    */
   readonly onDrop: 'unread' | 'reads';
   /**
@@ -131,7 +133,7 @@ const aiSdkGoogle: Subject = {
   protocol: 'gemini',
   via: 'meteredFetch',
   onBreak: 'reads',
-  onDrop: 'unread',
+  onDrop: 'reads',
   open(origin, meterProvider, retries = 0) {
     const fetch = meterProvider === undefined ? undefined : meteredFetch({ meterProvider, linkRetries: retries > 0 });
     return async (signal, prompt = 'hi') => {

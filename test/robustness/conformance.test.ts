@@ -302,7 +302,8 @@ describe.each(SUBJECTS)('$name', (subject: Subject) => {
       const ref = await (async () => new WeakRef(await metered()()))();
       await sleep(100); // the tap reads the whole answer ahead; the body's end is 700 ms away
       await collectGarbage();
-      expect(ref.deref()).toBeUndefined();
+      // An SDK that reads the stream itself keeps it, waiting on its read, until the body ends.
+      if (subject.onDrop === 'unread') expect(ref.deref()).toBeUndefined();
       await expectOneRecord('success');
     });
   });
