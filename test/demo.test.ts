@@ -7,6 +7,9 @@ import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 const root = join(import.meta.dirname, '..');
 const demo = join(root, 'examples', 'demo', 'main.ts');
 const WORKLOADS = ['chat', 'batch', 'agent'];
+/** Who serves what on the simulated provider: chat on openai, batch on openai and Gemini, the agent on Anthropic. */
+const PROVIDERS = ['openai', 'openai+gcp.gemini', 'anthropic'];
+const SLICES = [['chat', 'openai'], ['batch', 'openai'], ['batch', 'gcp.gemini'], ['agent', 'anthropic']];
 
 /** The demo's environment: the simulated provider, whatever the developer's shell has set. */
 const env = Object.fromEntries(
@@ -21,21 +24,28 @@ function ensureBuilt(): void {
   if (built < newest) execFileSync(process.execPath, [join(root, 'node_modules', 'tsup', 'dist', 'cli-default.js'), '--silent'], { cwd: root });
 }
 
-/** The scorecard table: row label -> one cell per workload column. */
-function parseTable(stdout: string): { columns: string[]; rows: Map<string, string[]> } {
+/**
+ * The `n`-th table of the output (0: per workload, 1: per workload and provider): header lines
+ * (above the rule, one name per column each), and row label -> one cell per column.
+ */
+function parseTable(stdout: string, n = 0): { header: string[][]; rows: Map<string, string[]> } {
   const lines = stdout.split('\n');
-  const ruleAt = lines.findIndex((l) => /^ {2}-{20,}$/.test(l));
-  const header = lines[ruleAt - 1]!;
-  const columns = header.trim().split(/\s+/);
-  // Cells are right-aligned: each column ends where its name ends in the header.
-  const ends = columns.map((name) => header.indexOf(` ${name}`) + 1 + name.length);
+  const ruleAt = lines.map((l, i) => (/^ {2}-{20,}$/.test(l) ? i : -1)).filter((i) => i >= 0)[n]!;
+  let top = ruleAt;
+  while (lines[top - 1]!.trim() !== '') top--;
+  const heads = lines.slice(top, ruleAt);
+  const header = heads.map((h) => h.trim().split(/\s+/));
+  // Cells are right-aligned: each column ends where its names end in the header.
+  const last = heads.at(-1)!;
+  const ends: number[] = [];
+  for (const name of header.at(-1)!) ends.push(last.indexOf(` ${name}`, ends.at(-1) ?? 0) + 1 + name.length);
   const rows = new Map<string, string[]>();
   for (const line of lines.slice(ruleAt + 1)) {
     if (line.trim() === '') break;
     const [, label, first] = /^\s*(.*\S)\s{2,}(\S.*)$/.exec(line.slice(0, ends[0]))!;
     rows.set(label!, [first!, ...ends.slice(1).map((end, i) => line.slice(ends[i], end).trim())]);
   }
-  return { columns, rows };
+  return { header, rows };
 }
 
 const numbers = (cells: string[] | undefined): number[] => (cells ?? []).map((c) => Number(c.replace(/[$,]/g, '')));
@@ -43,25 +53,32 @@ const numbers = (cells: string[] | undefined): number[] => (cells ?? []).map((c)
 describe('the demo', () => {
   beforeAll(ensureBuilt, 60_000);
 
-  it('drives three workloads through the simulated provider and prints a plausible scorecard', async () => {
+  it('drives three workloads over three providers through their own SDKs and prints a plausible scorecard', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [demo, '--requests', '60', '--fast', '--prom-port', '0', '--seed', '42'], {
       cwd: root,
       env,
       timeout: 20_000,
     });
 
-    expect(stdout).toMatch(/traffic to: +simulated OpenAI-compatible provider at http:\/\/127\.0\.0\.1:\d+\/v1/);
+    expect(stdout).toMatch(/traffic to: +simulated provider at http:\/\/127\.0\.0\.1:\d+ \(OpenAI, Anthropic and Gemini APIs; seed 42/);
+    expect(stdout).toMatch(/^ {2}clients: +openai SDK \+ instrument\(\) +chat \(gpt-4o-mini\), half of batch \(gpt-4o-mini\)$/m);
+    expect(stdout).toMatch(/^ +@anthropic-ai\/sdk \+ instrument\(\) +agent \(claude-sonnet-4-6\)$/m);
+    expect(stdout).toMatch(/^ +@google\/genai \+ meteredFetch\(\) +the other half of batch \(gemini-2\.5-flash\)$/m);
     expect(stdout).toMatch(/metrics: +http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(stdout).toMatch(/jobs (\d+)\/\1 .*\(chat 21\/21 answers, batch 24\/24 docs, agent (\d+)\/\2 tasks\)/);
 
-    const { columns, rows } = parseTable(stdout);
-    expect(columns).toEqual(WORKLOADS);
+    const { header, rows } = parseTable(stdout);
+    expect(header).toEqual([WORKLOADS]);
+    expect(rows.get('provider (gen_ai.provider.name)')).toEqual(PROVIDERS);
     const requests = rows.get('requests  ok / error / cancelled')!.map((cell) => cell.split(' / ').map(Number));
     for (const [ok] of requests) expect(ok).toBeGreaterThan(0);
     expect(requests[0]!.reduce((a, b) => a + b)).toBe(21);
     expect(requests[1]!.reduce((a, b) => a + b)).toBe(24);
     expect(requests[0]![2]).toBeGreaterThanOrEqual(1); // the scheduled stall, aborted by the app
-    expect(numbers(rows.get('error.type=stream_interrupted (%)'))[1]).toBeGreaterThan(0); // the scheduled disconnect
+    // The scheduled incidents, each in its protocol's words.
+    expect(numbers(rows.get('error.type=stream_interrupted (%)'))[1]).toBeGreaterThan(0); // batch-4 (openai): connection lost mid-stream
+    expect(numbers(rows.get('error.type=UNAVAILABLE (%)'))[1]).toBeGreaterThan(0); // batch-5 (Gemini): a 503 error chunk mid-stream
+    expect(numbers(rows.get('error.type=overloaded_error (%)'))[2]).toBeGreaterThan(0); // agent-1.0 (Anthropic): an overloaded_error event
 
     const [p50, p95, p99] = ['TTFT p50 (ms)', 'TTFT p95 (ms)', 'TTFT p99 (ms)'].map((row) => numbers(rows.get(row)));
     for (let w = 0; w < WORKLOADS.length; w++) {
@@ -69,7 +86,7 @@ describe('the demo', () => {
       expect(p95![w]).toBeGreaterThanOrEqual(p50![w]!);
       expect(p99![w]).toBeGreaterThanOrEqual(p95![w]!);
     }
-    expect(p50![2]).toBeGreaterThan(p50![0]!); // gpt-4o (agent) starts slower than gpt-4o-mini (chat)
+    expect(p50![2]).toBeGreaterThan(p50![0]!); // claude-sonnet-4-6 (agent) starts slower than gpt-4o-mini (chat)
 
     const gapP50 = numbers(rows.get('chunk gap p50 (ms)'));
     const gapP99 = numbers(rows.get('chunk gap p99 (ms)'));
@@ -85,7 +102,21 @@ describe('the demo', () => {
     expect(retries[1]).toBeGreaterThan(0); // batch meets the simulated rate limits
     const cost = numbers(rows.get('cost per completed answer (USD)'));
     for (const c of cost) expect(c).toBeGreaterThan(0);
-    expect(cost[2]).toBeGreaterThan(cost[0]!); // gpt-4o costs more than gpt-4o-mini
+    expect(cost[2]).toBeGreaterThan(cost[0]!); // claude-sonnet-4-6 costs more than gpt-4o-mini
+
+    // The same measures per workload and provider: batch split in two, the others as in the main table.
+    const split = parseTable(stdout, 1);
+    expect(split.header).toEqual([SLICES.map(([w]) => w), SLICES.map(([, p]) => p)]);
+    const parts = split.rows.get('requests  ok / error / cancelled')!.map((cell) => cell.split(' / ').map(Number));
+    expect(parts[1]!.reduce((a, b) => a + b) + parts[2]!.reduce((a, b) => a + b)).toBe(24); // every other document on Gemini
+    expect(parts[1]!.reduce((a, b) => a + b)).toBe(12);
+    for (const [row, cells] of split.rows) {
+      // chat and agent have one provider each: the same numbers as their columns of the main table.
+      expect([cells[0], cells[3]], row).toEqual([rows.get(row)![0], rows.get(row)![2]]);
+    }
+    expect(numbers(split.rows.get('retries per request'))[2]).toBe(0); // @google/genai retries nothing by default
+    const chunkGap = numbers(split.rows.get('chunk gap p50 (ms)'));
+    expect(chunkGap[2]).toBeGreaterThan(chunkGap[1]! * 2); // Gemini streams fewer, larger chunks
 
     // Under the table: per-hour figures are extrapolated, and goodput's objectives (main.ts's `slo`) per class.
     expect(stdout).toMatch(/^ {2}completed \(requests\/hour\) \[1\] /m);
@@ -96,7 +127,7 @@ describe('the demo', () => {
     expect(stdout).toMatch(/^ {8}agent {2}TTFT <= 1280 ms, end-to-end <= 5\.12 s$/m);
 
     expect(stdout).toMatch(/^ {2}chat +TTFT p95 \d+ ms/m);
-    expect(stdout).toMatch(/^ {2}batch +output speed p50 \d+ tokens\/s/m);
+    expect(stdout).toMatch(/^ {2}batch +output speed p50 \d+ tokens\/s \(openai \d+, gcp\.gemini \d+\)/m);
     expect(stdout).toMatch(/^ {2}agent +end-to-end p99 [\d.]+ s, error rate [\d.]+%/m);
   }, 20_000);
 
@@ -118,6 +149,8 @@ describe('the demo', () => {
     const url = /metrics: +(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stdout)![1]!;
     const body = await (await fetch(url)).text();
     for (const workload of WORKLOADS) expect(body).toContain(`workload_class="${workload}"`);
+    for (const provider of ['openai', 'anthropic', 'gcp.gemini']) expect(body).toContain(`gen_ai_provider_name="${provider}"`);
+    expect(body).toMatch(/^inferometer_requests_total\{[^}]*gen_ai_operation_name="generate_content"/m);
     expect(body).toMatch(/^inferometer_requests_total\{/m);
     expect(body).toMatch(/^inferometer_time_to_first_token_bucket\{/m);
     child.kill('SIGINT');

@@ -1,17 +1,19 @@
 /**
- * The inferometer demo: chat, batch and agent traffic through one instrumented openai client,
- * metrics served in Prometheus format while it runs, and a per-workload scorecard computed from
- * those metrics at the end. `node examples/demo/main.ts --help` lists the options.
+ * The inferometer demo: chat, batch and agent traffic through instrumented openai, Anthropic and
+ * Gemini clients, metrics served in Prometheus format while it runs, and a per-workload scorecard
+ * (split by provider too) computed from those metrics at the end. `node examples/demo/main.ts
+ * --help` lists the options.
  */
 import { writeFile } from 'node:fs/promises';
-import { METRIC_REQUESTS, type Objectives, instrument } from 'inferometer';
+import { GoogleGenAI } from '@google/genai';
+import { METRIC_REQUESTS, type Objectives, instrument, meteredFetch } from 'inferometer';
 import { MetricView } from './metric-view.ts';
 import { type DemoOptions, USAGE, parseOptions } from './options.ts';
 import { Progress } from './progress.ts';
-import { type WorkloadScore, computeScorecard, formatNotes, formatScorecard, formatYardsticks, scorecardJson } from './scorecard.ts';
-import { openTarget } from './target.ts';
+import { type Scorecard, computeScorecard, formatNotes, formatProviderScorecard, formatScorecard, formatYardsticks, scorecardJson } from './scorecard.ts';
+import { type OpenTarget, openTarget } from './target.ts';
 import { type Telemetry, startTelemetry } from './telemetry.ts';
-import { plannedRequests, planTraffic, runTraffic, totalsOf } from './workloads.ts';
+import { type Clients, plannedRequests, planTraffic, runTraffic, totalsOf } from './workloads.ts';
 
 /** How long to wait for the last records: a request is recorded when its body ends, asynchronously. */
 const SETTLE_TIMEOUT_MS = 2000;
@@ -43,12 +45,12 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry(options.promPort);
   try {
     const startedAt = Date.now() / 1000;
-    const { scores, collectedAt } = await runDemo(options, telemetry);
+    const { card, collectedAt } = await runDemo(options, telemetry);
     if (options.json !== undefined) {
-      const report = { startedAt, collectedAt, metricsUrl: telemetry.metricsUrl, objectives: OBJECTIVES, workloads: scorecardJson(scores) };
+      const report = { startedAt, collectedAt, metricsUrl: telemetry.metricsUrl, objectives: OBJECTIVES, ...scorecardJson(card) };
       await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     }
-    if (scores.every((s) => s.requests.success === 0)) {
+    if (card.workloads.every((s) => s.requests.success === 0)) {
       const hint = options.target.kind === 'real' ? 'OPENAI_API_KEY, OPENAI_BASE_URL and INFEROMETER_DEMO_MODEL' : 'the simulated provider';
       process.stderr.write(`No request succeeded: check ${hint}.\n`);
       process.exitCode = 1;
@@ -63,12 +65,46 @@ async function main(): Promise<void> {
 }
 
 /**
+ * The clients the traffic goes through, each metered the way its SDK allows: the openai and
+ * Anthropic clients by `instrument()` (which sees their retries), the Gemini one by handing
+ * `meteredFetch()` to `@google/genai` as its fetch.
+ */
+function meteredClients(target: OpenTarget, telemetry: Telemetry): Clients {
+  const meterProvider = telemetry.meterProvider;
+  return {
+    openai: instrument(target.client, { meterProvider, workload: 'chat', slo: OBJECTIVES }),
+    ...(target.anthropic !== undefined ? { anthropic: instrument(target.anthropic, { meterProvider, slo: OBJECTIVES }) } : {}),
+    ...(target.gemini !== undefined
+      ? {
+          gemini: new GoogleGenAI({
+            apiKey: target.gemini.apiKey,
+            // @google/genai retries nothing without `retryOptions`: a failed attempt is a failed
+            // request, recorded at once rather than held open for a retry that never comes.
+            httpOptions: { baseUrl: target.gemini.baseUrl, fetch: meteredFetch({ meterProvider, slo: OBJECTIVES, linkRetries: false }) },
+          }),
+        }
+      : {}),
+  };
+}
+
+/** Which SDK and inferometer entry point carries which workload, to which model. */
+function routes(target: OpenTarget): string[] {
+  const { models, anthropic, gemini } = target;
+  const openaiLoad = [`chat (${models.chat})`, `${gemini ? 'half of ' : ''}batch (${models.batch})`, ...(anthropic ? [] : [`agent (${models.agent})`])];
+  return [
+    `openai SDK + instrument()           ${openaiLoad.join(', ')}`,
+    ...(anthropic ? [`@anthropic-ai/sdk + instrument()    agent (${models.agent})`] : []),
+    ...(gemini ? [`@google/genai + meteredFetch()      the other half of batch (${gemini.model})`] : []),
+  ];
+}
+
+/**
  * Runs the traffic against the target, with progress, then prints the scorecard and returns it
  * with the time (Unix seconds) of the collection it was computed from.
  */
-async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ scores: WorkloadScore[]; collectedAt: number }> {
+async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ card: Scorecard; collectedAt: number }> {
   const target = await openTarget(options.target);
-  const client = instrument(target.client, { meterProvider: telemetry.meterProvider, workload: 'chat', slo: OBJECTIVES });
+  const clients = meteredClients(target, telemetry);
   const seed = options.target.kind === 'simulated' ? options.target.seed : 0;
   const traffic = planTraffic(options.requests, seed);
   const totals = totalsOf(traffic);
@@ -76,32 +112,38 @@ async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ sc
   console.log('inferometer demo');
   console.log(`  traffic to:  ${target.description}`);
   console.log(`  workloads:   chat ${totals['chat']!.jobs} answers, batch ${totals['batch']!.jobs} documents, agent ${totals['agent']!.jobs} tasks (${plannedRequests(traffic)} requests if none fails)`);
+  routes(target).forEach((line, i) => console.log(`  ${(i === 0 ? 'clients:' : '').padEnd(13)}${line}`));
   console.log(`  metrics:     ${telemetry.metricsUrl} (Prometheus text format)`);
   console.log('');
 
   const progress = new Progress(totals, process.stdout);
   progress.start();
   try {
-    await runTraffic(traffic, { client, models: target.models, idleTimeoutMs: target.idleTimeoutMs, progress });
+    const models = { ...target.models, ...(target.gemini ? { gemini: target.gemini.model } : {}) };
+    await runTraffic(traffic, { clients, models, idleTimeoutMs: target.idleTimeoutMs, progress });
   } finally {
     progress.stop();
     await target.close();
   }
 
-  const scores = computeScorecard(await settledMetrics(telemetry, progress.requests));
+  const card = computeScorecard(await settledMetrics(telemetry, progress.requests));
   const collectedAt = Date.now() / 1000;
   console.log('');
   console.log('Scorecard per workload class');
   console.log("  (from the collected OTel metrics alone; quantiles as Prometheus' histogram_quantile computes them)");
   console.log('');
-  console.log(formatScorecard(scores));
+  console.log(formatScorecard(card.workloads));
   console.log('');
-  console.log(formatNotes(scores, OBJECTIVES));
+  console.log('The same, per workload and provider (gen_ai.provider.name)');
+  console.log('');
+  console.log(formatProviderScorecard(card.byProvider));
+  console.log('');
+  console.log(formatNotes(card.workloads, OBJECTIVES));
   console.log('');
   console.log('What to watch, per workload:');
-  console.log(formatYardsticks(scores));
+  console.log(formatYardsticks(card));
   console.log('');
-  return { scores, collectedAt };
+  return { card, collectedAt };
 }
 
 /** Collects until every request the app finished is recorded (or a short timeout passes). */

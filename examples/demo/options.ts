@@ -6,8 +6,9 @@ import { parseArgs } from 'node:util';
 /** The --help text. */
 export const USAGE = `Usage: node examples/demo/main.ts [options]
 
-Runs interactive chat, batch and tool-using agent traffic through one inferometer-instrumented
-openai client and prints a per-workload scorecard computed from the OpenTelemetry metrics.
+Runs interactive chat, batch and tool-using agent traffic through inferometer-metered openai,
+Anthropic and Gemini clients (the simulated provider speaks all three APIs) and prints a scorecard
+per workload, and per workload and provider, computed from the OpenTelemetry metrics.
 
 Options:
   --requests N      about how many requests to make (default 300; 12 against a real provider)
@@ -19,7 +20,7 @@ Options:
   -h, --help        show this help
 
 Environment:
-  OPENAI_API_KEY           run against the real provider instead of the simulated one
+  OPENAI_API_KEY           run every workload against the real OpenAI-compatible provider instead
   OPENAI_BASE_URL          an OpenAI-compatible endpoint to use with OPENAI_API_KEY
   INFEROMETER_DEMO_MODEL   the model to use with OPENAI_API_KEY (default gpt-4o-mini)
 `;

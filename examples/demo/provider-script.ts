@@ -1,72 +1,32 @@
 /**
  * The simulated provider: turns each request the scripted server receives into a script with
- * per-model latency (log-normal TTFT, cold starts, chunk gaps with occasional hiccups), answer
- * lengths from the request's token limit, tool calls for requests that offer tools, and faults
- * (429s, 5xx, connection resets, mid-stream disconnects, stalled streams).
+ * the model's latency (log-normal TTFT, cold starts, thinking, chunk gaps with occasional
+ * hiccups), answer lengths from the request's token limit, tool calls for requests that offer
+ * tools, prompt-cache reads and writes, and the faults of its protocol (429s, 5xx and 529s,
+ * connection resets, mid-stream disconnects, error events inside a stream, stalled streams).
+ * It speaks OpenAI chat completions, Anthropic Messages and Gemini streamGenerateContent, each
+ * on its own path of one server, as the real APIs do.
  *
  * Every draw comes from a PRNG seeded by the demo seed and the request's key (the
  * `x-demo-request` header the workloads send) plus the SDK's retry count, so a seed always
  * scripts the same behaviour, however concurrent requests interleave.
  */
+import { protocolOf } from '../../test/support/scripted-server-routes.ts';
 import type { RecordedRequest, Script } from '../../test/support/scripted-server.ts';
+import { DEFAULT_PROFILE, type FaultRates, type ModelProfile, PROFILES } from './provider-profiles.ts';
+import { type Ask, type Turn, readAsk, render } from './provider-wire.ts';
 import { type Random, intBetween, logNormal, randomFor } from './random.ts';
 
 /** The request header that names a request for the simulated provider, e.g. `chat-17`. */
 export const REQUEST_KEY_HEADER = 'x-demo-request';
 
 /** Something scheduled to happen to one named request on its first attempt, whatever the dice say. */
-export type Incident = 'stall' | 'disconnect';
+export type Incident = 'stall' | 'disconnect' | 'stream-error';
 
-/** Fault probabilities, per request (`sticky*`: every attempt fails) or per attempt. */
-interface FaultRates {
-  readonly sticky429: number;
-  readonly sticky503: number;
-  readonly transient429: number;
-  readonly transient500: number;
-  readonly reset: number;
-  readonly disconnect: number;
-  readonly stall: number;
-}
-
-/** How one model behaves. Times in ms at time scale 1. */
-interface ModelProfile {
-  readonly snapshot: string;
-  readonly ttftMedianMs: number;
-  readonly ttftSigma: number;
-  readonly coldStartRate: number;
-  readonly coldStartMs: readonly [number, number];
-  readonly gapMedianMs: number;
-  readonly gapSigma: number;
-  /** Probability, per gap, of a pause (a scheduler hiccup on the provider side). */
-  readonly hiccupRate: number;
-  readonly hiccupMs: readonly [number, number];
-  readonly tokensPerChunk: number;
-  readonly faults: FaultRates;
-}
-
-const PROFILES: Readonly<Record<string, ModelProfile>> = {
-  'gpt-4o-mini': {
-    snapshot: 'gpt-4o-mini-2024-07-18',
-    ttftMedianMs: 260, ttftSigma: 0.3,
-    coldStartRate: 0, coldStartMs: [0, 0],
-    gapMedianMs: 18, gapSigma: 0.35,
-    hiccupRate: 0.003, hiccupMs: [120, 350],
-    tokensPerChunk: 2,
-    faults: { sticky429: 0.015, sticky503: 0.005, transient429: 0.05, transient500: 0.015, reset: 0.005, disconnect: 0.007, stall: 0.003 },
-  },
-  'gpt-4o': {
-    snapshot: 'gpt-4o-2024-08-06',
-    ttftMedianMs: 480, ttftSigma: 0.5,
-    coldStartRate: 0.03, coldStartMs: [900, 1600],
-    gapMedianMs: 26, gapSigma: 0.5,
-    hiccupRate: 0.01, hiccupMs: [150, 500],
-    tokensPerChunk: 2,
-    faults: { sticky429: 0.01, sticky503: 0.015, transient429: 0.03, transient500: 0.03, reset: 0.005, disconnect: 0.015, stall: 0.005 },
-  },
-};
-const DEFAULT_PROFILE = PROFILES['gpt-4o-mini']!;
 /** No TTFT beyond this (ms at scale 1): keeps every honest request under the app's idle timeout. */
 const MAX_TTFT_MS = 2400;
+/** Gemini's thinking budget when the request sets none (dynamic thinking). */
+const DEFAULT_THINKING_BUDGET = 256;
 
 const WORDS = ['the', 'order', 'ships', 'today', 'and', 'your', 'refund', 'is', 'on', 'its', 'way', 'summary', 'of', 'report', 'with', 'three', 'key', 'points', 'latency', 'matters'];
 
@@ -79,67 +39,75 @@ export interface ProviderOptions {
   readonly incidents: Readonly<Record<string, Incident>>;
 }
 
-interface Body {
-  model?: string;
-  max_completion_tokens?: number;
-  max_tokens?: number;
-  messages?: Array<{ role?: string }>;
-  tools?: Array<{ function?: { name?: string; parameters?: { properties?: Record<string, unknown> } } }>;
-}
-
 /**
- * The scripted server's fallback: one script per request, drawn from the model's profile.
+ * The scripted server's fallback: one script per request, drawn from the model's profile, in
+ * the protocol of the request's path.
  * @example server.setFallback(simulatedProvider({ seed: 7, timeScale: 1, incidents: {} }))
  */
 export function simulatedProvider(options: ProviderOptions): (req: RecordedRequest, index: number) => Script {
   const { seed, timeScale: scale, incidents } = options;
   return (req, index) => {
-    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Body;
-    const profile = PROFILES[body.model ?? ''] ?? DEFAULT_PROFILE;
+    const protocol = protocolOf(req.path);
+    const ask = readAsk(protocol, req);
+    const profile = PROFILES[ask.model] ?? DEFAULT_PROFILE[protocol];
     const key = req.headers[REQUEST_KEY_HEADER] ?? `request-${index}`;
+    // The openai and Anthropic SDKs number their attempts; @google/genai does not retry by default.
     const attempt = Number(req.headers['x-stainless-retry-count'] ?? 0);
     const perRequest = randomFor(seed, key);
     const perAttempt = randomFor(seed, `${key}#${attempt}`);
 
-    const failure = httpFailure(profile.faults, perRequest(), attempt === 0 ? perAttempt() : 1, perAttempt, scale);
+    const stickyDraw = perRequest();
+    const failure = httpFailure(profile, stickyDraw, attempt === 0 ? perAttempt() : 1, perAttempt, scale);
     if (failure !== undefined) return failure;
 
-    const ttftMs = Math.min(MAX_TTFT_MS, logNormal(perAttempt, profile.ttftMedianMs, profile.ttftSigma) + coldStart(profile, perAttempt));
-    const answer = answerFor(body, profile, perAttempt);
-    const gapMs = answer.chunks.slice(1).map(() => gap(profile, perAttempt) * scale);
+    const thoughts = profile.thinkingTokensPerSecond === undefined ? 0 : thinking(ask, perAttempt);
+    const thinkMs = thoughts === 0 ? 0 : (thoughts / profile.thinkingTokensPerSecond!) * 1000;
+    const ttftMs = Math.min(MAX_TTFT_MS, logNormal(perAttempt, profile.ttftMedianMs, profile.ttftSigma) + coldStart(profile, perAttempt) + thinkMs);
+    const answer = answerFor(ask, profile, perAttempt);
     const incident = attempt === 0 ? incidents[key] ?? drawIncident(profile.faults, perAttempt) : undefined;
     const cutAfter = intBetween(perAttempt, 1, Math.max(1, answer.chunks.length - 1));
-    return {
-      kind: 'chat-stream',
+    // A warm prompt cache is read; a cold one is written (and billed at the write price).
+    const cacheRead = ask.cacheableTokens > 0 && perRequest() < (profile.cacheHitRate ?? 0) ? ask.cacheableTokens : 0;
+    const turn: Turn = {
       model: profile.snapshot,
       headersMs: Math.min(ttftMs, 40) * scale,
       ttftMs: ttftMs * scale,
-      gapMs,
+      gapMs: answer.chunks.slice(1).map(() => gap(profile, perAttempt) * scale),
       chunks: answer.chunks,
-      usage: { input: inputTokens(body), output: answer.tokens },
-      ...(answer.tool !== undefined ? { toolCall: { name: answer.tool } } : {}),
-      ...(incident === 'stall' ? { stallAfter: cutAfter } : {}),
-      ...(incident === 'disconnect' ? { disconnectAfter: cutAfter } : {}),
+      ...(answer.tool !== undefined ? { tool: answer.tool } : {}),
+      input: { total: ask.inputTokens, cacheRead, cacheWrite: ask.cacheableTokens - cacheRead },
+      output: answer.tokens,
+      thoughts,
+      ...(incident !== undefined ? { cut: { after: cutAfter, how: incident } } : {}),
     };
+    return render(protocol, turn);
   };
 }
 
-/** A rate limit, a server error or a connection reset, if the dice (or a sticky fault) say so. */
-function httpFailure(rates: FaultRates, stickyDraw: number, attemptDraw: number, random: Random, scale: number): Script | undefined {
+/** A rate limit, an overload or server error, or a connection reset, if the dice (or a sticky fault) say so. */
+function httpFailure(profile: ModelProfile, stickyDraw: number, attemptDraw: number, random: Random, scale: number): Script | undefined {
+  const rates = profile.faults;
   const retryAfter = (min: number, max: number) => ({ 'retry-after-ms': String(Math.round(intBetween(random, min, max) * scale)) });
   if (stickyDraw < rates.sticky429) return { kind: 'json', status: 429, headers: retryAfter(20, 60) };
-  if (stickyDraw < rates.sticky429 + rates.sticky503) return { kind: 'json', status: 503, delayMs: 30 * scale, headers: retryAfter(50, 100) };
+  if (stickyDraw < rates.sticky429 + rates.stickyOverload) {
+    return { kind: 'json', status: profile.overloadStatus, delayMs: 30 * scale, headers: retryAfter(50, 100) };
+  }
   let edge = rates.transient429;
   if (attemptDraw < edge) return { kind: 'json', status: 429, headers: retryAfter(20, 60) };
-  if (attemptDraw < (edge += rates.transient500)) return { kind: 'json', status: 500, delayMs: 80 * scale, headers: retryAfter(50, 100) };
+  if (attemptDraw < (edge += rates.transient5xx)) {
+    const status = profile.protocol === 'openai' ? 500 : profile.overloadStatus;
+    return { kind: 'json', status, delayMs: 80 * scale, headers: retryAfter(50, 100) };
+  }
   if (attemptDraw < (edge += rates.reset)) return { kind: 'reset', afterMs: 5 * scale };
   return undefined;
 }
 
 function drawIncident(rates: FaultRates, random: Random): Incident | undefined {
   const draw = random();
-  if (draw < rates.disconnect) return 'disconnect';
-  if (draw < rates.disconnect + rates.stall) return 'stall';
+  let edge = rates.disconnect;
+  if (draw < edge) return 'disconnect';
+  if (draw < (edge += rates.stall)) return 'stall';
+  if (draw < (edge += rates.streamError)) return 'stream-error';
   return undefined;
 }
 
@@ -152,26 +120,25 @@ function gap(profile: ModelProfile, random: Random): number {
   return logNormal(random, profile.gapMedianMs, profile.gapSigma);
 }
 
-/** Roughly 4 characters per token, as OpenAI's tokenizers average on English. */
-function inputTokens(body: Body): number {
-  return Math.max(1, Math.ceil(JSON.stringify(body.messages ?? []).length / 4));
+/** Reasoning tokens: half to all of the request's thinking budget. */
+function thinking(ask: Ask, random: Random): number {
+  const budget = ask.thinkingBudget ?? DEFAULT_THINKING_BUDGET;
+  return budget <= 0 ? 0 : intBetween(random, Math.ceil(budget / 2), budget);
 }
 
 /**
  * What the model answers: the next tool it has not called yet (one call per offered tool, in
  * order, as the app's tool results come back), else text of 50-100% of the token limit.
  */
-function answerFor(body: Body, profile: ModelProfile, random: Random): { chunks: string[]; tokens: number; tool?: string } {
-  const toolResults = (body.messages ?? []).filter((m) => m.role === 'tool').length;
-  const tool = body.tools?.[toolResults]?.function;
-  if (tool?.name !== undefined) {
-    const fields = Object.keys(tool.parameters?.properties ?? { query: true });
-    const args = JSON.stringify(Object.fromEntries(fields.map((f) => [f, `${f.slice(0, 3).toUpperCase()}-${intBetween(random, 1000, 9999)}`])));
-    const chunks = args.match(/.{1,6}/gs) ?? [args];
-    return { chunks, tokens: Math.ceil(args.length / 4), tool: tool.name };
+function answerFor(ask: Ask, profile: ModelProfile, random: Random): { chunks: string[]; tokens: number; tool?: string } {
+  if (ask.nextTool !== undefined) {
+    const args = JSON.stringify(Object.fromEntries(ask.nextTool.fields.map((f) => [f, `${f.slice(0, 3).toUpperCase()}-${intBetween(random, 1000, 9999)}`])));
+    // About 3 characters per token of argument JSON.
+    const size = profile.tokensPerChunk * 3;
+    const chunks = args.match(new RegExp(`.{1,${size}}`, 'gs')) ?? [args];
+    return { chunks, tokens: Math.ceil(args.length / 4), tool: ask.nextTool.name };
   }
-  const limit = body.max_completion_tokens ?? body.max_tokens ?? 256;
-  const tokens = intBetween(random, Math.ceil(limit / 2), limit);
+  const tokens = intBetween(random, Math.ceil(ask.maxTokens / 2), ask.maxTokens);
   const chunks: string[] = [];
   for (let left = tokens; left > 0; left -= profile.tokensPerChunk) {
     const words = Math.min(left, profile.tokensPerChunk);

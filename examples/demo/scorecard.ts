@@ -5,6 +5,8 @@
 import {
   ATTR_ERROR_TYPE,
   ATTR_OUTCOME,
+  ATTR_PROVIDER_NAME,
+  ATTR_REQUEST_MODEL,
   ATTR_SLO_OUTCOME,
   ATTR_WORKLOAD_CLASS,
   METRIC_ATTEMPTS,
@@ -21,9 +23,17 @@ import {
 } from 'inferometer';
 import { type MetricView, histogramQuantile } from './metric-view.ts';
 
-/** What the metrics say about one workload class. Times in seconds, rates as fractions. */
+/**
+ * What the metrics say about one workload class, or about the part of it one provider served.
+ * Times in seconds, rates as fractions.
+ */
 export interface WorkloadScore {
   readonly workload: string;
+  /** The provider (`gen_ai.provider.name`) this score is limited to; undefined: all of the workload's. */
+  readonly provider: string | undefined;
+  /** The providers and the requested models (`gen_ai.request.model`) of its requests, by name. */
+  readonly providers: readonly string[];
+  readonly models: readonly string[];
   readonly requests: { readonly success: number; readonly error: number; readonly cancelled: number; readonly total: number };
   readonly ttft: { readonly p50: number; readonly p95: number; readonly p99: number };
   readonly chunkGap: { readonly p50: number; readonly p99: number };
@@ -52,19 +62,31 @@ export interface WorkloadScore {
   readonly wasted: number;
 }
 
-/** The workloads the demo runs, in the order the scorecard shows them; others follow by name. */
-const ORDER = ['chat', 'batch', 'agent'];
-
-/** Computes the scorecard of every workload class found in `inferometer.requests`. */
-export function computeScorecard(view: MetricView): WorkloadScore[] {
-  const workloads = [...view.sumBy(METRIC_REQUESTS, ATTR_WORKLOAD_CLASS).keys()];
-  const rank = (w: string) => (ORDER.includes(w) ? ORDER.indexOf(w) : ORDER.length);
-  workloads.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-  return workloads.map((w) => scoreOf(view, w));
+/** Every workload class, and each one split by the providers that served it. */
+export interface Scorecard {
+  readonly workloads: readonly WorkloadScore[];
+  /** One score per workload and provider, in the order of `workloads`. */
+  readonly byProvider: readonly WorkloadScore[];
 }
 
-function scoreOf(view: MetricView, workload: string): WorkloadScore {
-  const only = { [ATTR_WORKLOAD_CLASS]: workload };
+/** The workloads the demo runs, and its providers, in the order the scorecard shows them; others follow by name. */
+const ORDER = ['chat', 'batch', 'agent'];
+const PROVIDER_ORDER = ['openai', 'anthropic', 'gcp.gemini'];
+
+function ordered(names: Iterable<string>, order: readonly string[]): string[] {
+  const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Computes the scorecard of every workload class found in `inferometer.requests`, whole and per provider. */
+export function computeScorecard(view: MetricView): Scorecard {
+  const workloads = ordered(view.sumBy(METRIC_REQUESTS, ATTR_WORKLOAD_CLASS).keys(), ORDER).map((w) => scoreOf(view, w, undefined));
+  const byProvider = workloads.flatMap((whole) => whole.providers.map((p) => scoreOf(view, whole.workload, p)));
+  return { workloads, byProvider };
+}
+
+function scoreOf(view: MetricView, workload: string, provider: string | undefined): WorkloadScore {
+  const only = { [ATTR_WORKLOAD_CLASS]: workload, ...(provider !== undefined ? { [ATTR_PROVIDER_NAME]: provider } : {}) };
   const outcomes = view.sumBy(METRIC_REQUESTS, ATTR_OUTCOME, only);
   const success = outcomes.get('success') ?? 0;
   const error = outcomes.get('error') ?? 0;
@@ -79,6 +101,9 @@ function scoreOf(view: MetricView, workload: string): WorkloadScore {
   const window = view.window(METRIC_REQUESTS_ACTIVE, only);
   return {
     workload,
+    provider,
+    providers: ordered(view.sumBy(METRIC_REQUESTS, ATTR_PROVIDER_NAME, only).keys(), PROVIDER_ORDER),
+    models: [...view.sumBy(METRIC_REQUESTS, ATTR_REQUEST_MODEL, only).keys()].sort(),
     requests: { success, error, cancelled, total },
     ttft: { p50: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.5), p95: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.95), p99: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.99) },
     chunkGap: { p50: quantile(METRIC_TIME_PER_OUTPUT_CHUNK, 0.5), p99: quantile(METRIC_TIME_PER_OUTPUT_CHUNK, 0.99) },
@@ -124,8 +149,11 @@ function errorTypes(scores: readonly WorkloadScore[]): string[] {
   return [...types].sort((a, b) => Number(b === '429') - Number(a === '429') || a.localeCompare(b));
 }
 
+const PROVIDERS_ROW = 'provider (gen_ai.provider.name)';
+
 function rows(scores: readonly WorkloadScore[]): Row[] {
   return [
+    [PROVIDERS_ROW, (s) => s.providers.join('+')],
     ['requests  ok / error / cancelled', (s) => `${s.requests.success} / ${s.requests.error} / ${s.requests.cancelled}`],
     ['TTFT p50 (ms)', (s) => ms(s.ttft.p50)],
     ['TTFT p95 (ms)', (s) => ms(s.ttft.p95)],
@@ -148,17 +176,45 @@ function rows(scores: readonly WorkloadScore[]): Row[] {
   ];
 }
 
-/** The scorecard as an aligned table: one row per measure (units in the row header), one column per workload. */
-export function formatScorecard(scores: readonly WorkloadScore[]): string {
-  const table = rows(scores);
-  const labelWidth = Math.max(...table.map(([label]) => label.length));
-  const cells = table.map(([, cell]) => scores.map(cell));
-  const widths = scores.map((s, i) => Math.max(s.workload.length, ...cells.map((row) => row[i]!.length)) + 2);
+/** An aligned table: header lines (one cell per column each), a rule, one line per row. */
+function table(header: ReadonlyArray<readonly string[]>, body: readonly Row[], scores: readonly WorkloadScore[]): string {
+  const labelWidth = Math.max(...body.map(([label]) => label.length));
+  const cells = body.map(([, cell]) => scores.map(cell));
+  const widths = scores.map((_, i) => Math.max(...header.map((h) => h[i]!.length), ...cells.map((row) => row[i]!.length)) + 2);
   const line = (label: string, values: readonly string[]) =>
     `  ${label.padEnd(labelWidth)}${values.map((v, i) => v.padStart(widths[i]!)).join('')}`;
-  const header = line('', scores.map((s) => s.workload));
-  const rule = `  ${'-'.repeat(header.length - 2)}`;
-  return [header, rule, ...table.map(([label], r) => line(label, cells[r]!))].join('\n');
+  const heads = header.map((h) => line('', h));
+  const rule = `  ${'-'.repeat(heads[0]!.length - 2)}`;
+  return [...heads, rule, ...body.map(([label], r) => line(label, cells[r]!))].join('\n');
+}
+
+/** The scorecard as an aligned table: one row per measure (units in the row header), one column per workload. */
+export function formatScorecard(scores: readonly WorkloadScore[]): string {
+  return table([scores.map((s) => s.workload)], rows(scores), scores);
+}
+
+/** The rows of the per-provider table: what tells the providers of a workload apart. */
+const PER_PROVIDER_ROWS = new Set([
+  'requests  ok / error / cancelled',
+  'TTFT p50 (ms)',
+  'TTFT p95 (ms)',
+  'chunk gap p50 (ms)',
+  'output speed p50 (tokens/s)',
+  'end-to-end p99 (s)',
+  'availability (%)',
+  `goodput, met every objective (%) ${NOTE_OBJECTIVES}`,
+  'error rate, all (%)',
+  'retries per request',
+  'cost per completed answer (USD)',
+]);
+
+/**
+ * Each workload split by provider: one column per workload and provider (two header lines), the
+ * rows that tell providers apart. The same numbers as the main table where a workload has one provider.
+ */
+export function formatProviderScorecard(slices: readonly WorkloadScore[]): string {
+  const body = rows(slices).filter(([label]) => PER_PROVIDER_ROWS.has(label) || label.startsWith('  error.type='));
+  return table([slices.map((s) => s.workload), slices.map((s) => s.provider ?? '')], body, slices);
 }
 
 /** One objective as the table shows the quantity: `TTFT <= 640 ms`. In the order a request lives them. */
@@ -191,30 +247,41 @@ export function formatNotes(scores: readonly WorkloadScore[], objectives: Readon
 }
 
 /**
- * The scorecard as plain JSON (what `--json FILE` writes): one object per workload class, the same
- * numbers as the table, unrounded; NaN (no data) becomes null.
+ * The scorecard as plain JSON (what `--json FILE` writes): `workloads`, one object per workload
+ * class, and `byProvider`, provider -> workload -> the part of the workload that provider served;
+ * the same numbers as the tables, unrounded; NaN (no data) becomes null.
  */
-export function scorecardJson(scores: readonly WorkloadScore[]): Record<string, unknown> {
+export function scorecardJson(card: Scorecard): { workloads: Record<string, unknown>; byProvider: Record<string, Record<string, unknown>> } {
   const plain = (value: unknown): unknown => {
     if (typeof value === 'number') return Number.isFinite(value) ? value : null;
     if (value instanceof Map) return plain(Object.fromEntries(value));
+    if (Array.isArray(value)) return value.map(plain);
     if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
     return value;
   };
-  return Object.fromEntries(scores.map((s) => [s.workload, plain(s)]));
+  const byProvider: Record<string, Record<string, unknown>> = {};
+  for (const s of card.byProvider) (byProvider[s.provider!] ??= {})[s.workload] = plain(s);
+  return { workloads: Object.fromEntries(card.workloads.map((s) => [s.workload, plain(s)])), byProvider };
 }
 
-/** One line per workload naming the yardstick that matters for it (the product brief), with its value. */
-export function formatYardsticks(scores: readonly WorkloadScore[]): string {
+/**
+ * One line per workload naming the yardstick that matters for it (the product brief), with its
+ * value, and with each provider's when more than one served the workload.
+ */
+export function formatYardsticks(card: Scorecard): string {
   const lines: string[] = [];
-  for (const s of scores) {
+  const split = (s: WorkloadScore, show: (part: WorkloadScore) => string): string => {
+    const parts = card.byProvider.filter((p) => p.workload === s.workload);
+    return parts.length < 2 ? '' : ` (${parts.map((p) => `${p.provider} ${show(p)}`).join(', ')})`;
+  };
+  for (const s of card.workloads) {
     const rate429 = s.errorRates.get('429') ?? 0;
     if (s.workload === 'chat') {
-      lines.push(`  chat   TTFT p95 ${ms(s.ttft.p95)} ms (spread ${ms(s.ttft.p95 - s.ttft.p50)} ms): how fast the first token appears, and how consistently.`);
+      lines.push(`  chat   TTFT p95 ${ms(s.ttft.p95)} ms${split(s, (p) => `${ms(p.ttft.p95)} ms`)} (spread ${ms(s.ttft.p95 - s.ttft.p50)} ms): how fast the first token appears, and how consistently.`);
     } else if (s.workload === 'batch') {
-      lines.push(`  batch  output speed p50 ${num(s.outputSpeedP50, 0)} tokens/s, ${thousands(s.completedPerHour)} completed/hour (extrapolated): sustained throughput, not latency.`);
+      lines.push(`  batch  output speed p50 ${num(s.outputSpeedP50, 0)} tokens/s${split(s, (p) => num(p.outputSpeedP50, 0))}, ${thousands(s.completedPerHour)} completed/hour (extrapolated): sustained throughput, not latency.`);
     } else if (s.workload === 'agent') {
-      lines.push(`  agent  end-to-end p99 ${num(s.endToEndP99, 2)} s, error rate ${pct(s.errorRate)}% (429s ${pct(rate429)}%), ${usd(s.costPerAnswer)} per answer: its worst requests, its failures, its cost.`);
+      lines.push(`  agent  end-to-end p99 ${num(s.endToEndP99, 2)} s, error rate ${pct(s.errorRate)}% (429s ${pct(rate429)}%), ${usd(s.costPerAnswer)} per answer${split(s, (p) => usd(p.costPerAnswer))}: its worst requests, its failures, its cost.`);
     }
   }
   return lines.join('\n');

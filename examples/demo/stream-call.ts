@@ -1,5 +1,5 @@
 /**
- * One streamed chat completion as an app would make it: read to the end, collect the text and
+ * One streamed openai chat completion as an app would make it: read to the end, collect the text and
  * any tool calls, and give up (abort) when the stream goes quiet for too long.
  */
 import type OpenAI from 'openai';
@@ -23,29 +23,48 @@ export interface CallOptions {
   readonly idleTimeoutMs: number;
 }
 
+/** An AbortController that fires when `arm()` is not called again within `ms`: the app's idle timeout. */
+export interface IdleAbort {
+  readonly signal: AbortSignal;
+  /** (Re)starts the countdown: call it before the request and on every chunk. */
+  arm(): void;
+  clear(): void;
+}
+
+export function idleAbort(ms: number): IdleAbort {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    signal: controller.signal,
+    arm() {
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(new Error('stream idle timeout')), ms);
+    },
+    clear: () => clearTimeout(timer),
+  };
+}
+
+/** How a failed call ended from the app's side: aborted by its idle timeout, or an error. */
+export const failedOutcome = (idle: IdleAbort): CallOutcome => (idle.signal.aborted ? 'cancelled' : 'error');
+
 /**
  * Streams a chat completion to its end. Never throws for a failed call: an SDK error (after the
  * SDK's retries) is an `error`, an idle timeout is `cancelled` (the app aborted it).
  */
 export async function streamChat(client: OpenAI, body: ChatCompletionCreateParamsStreaming, options: CallOptions): Promise<CallResult> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error('stream idle timeout')), options.idleTimeoutMs);
-  };
+  const idle = idleAbort(options.idleTimeoutMs);
   let text = '';
   let finishReason: string | null = null;
   const calls = new Map<number, ChatCompletionMessageFunctionToolCall>();
   try {
-    arm();
+    idle.arm();
     const stream = await client.chat.completions.create(body, {
       headers: options.headers,
       maxRetries: options.maxRetries,
-      signal: controller.signal,
+      signal: idle.signal,
     });
     for await (const chunk of stream) {
-      arm();
+      idle.arm();
       const choice = chunk.choices[0];
       if (choice === undefined) continue;
       text += choice.delta.content ?? '';
@@ -59,12 +78,11 @@ export async function streamChat(client: OpenAI, body: ChatCompletionCreateParam
       finishReason = choice.finish_reason ?? finishReason;
     }
     // The SDK ends the iteration quietly when the request is aborted.
-    const outcome = controller.signal.aborted ? 'cancelled' : 'success';
+    const outcome = idle.signal.aborted ? 'cancelled' : 'success';
     return { outcome, text, toolCalls: [...calls.values()], finishReason };
   } catch {
-    const outcome = controller.signal.aborted ? 'cancelled' : 'error';
-    return { outcome, text, toolCalls: [], finishReason: null };
+    return { outcome: failedOutcome(idle), text, toolCalls: [], finishReason: null };
   } finally {
-    clearTimeout(timer);
+    idle.clear();
   }
 }

@@ -1,21 +1,26 @@
 /**
- * The demo's traffic: three workload classes running side by side through one instrumented
- * client, each named a different way inferometer supports.
+ * The demo's traffic: three workload classes running side by side, each named a different way
+ * inferometer supports, over three providers and their own SDKs.
  *
- * - `chat`: interactive, short streamed answers, 4 at a time. Named by the client's `workload`
- *   option (the default of every request that names no other class).
- * - `batch`: a summarisation job, longer answers, 12 at a time, patient retries. Named by
- *   `withWorkload('batch', ...)` around the whole job.
+ * - `chat`: interactive, short streamed answers, 4 at a time, on the openai client. Named by the
+ *   client's `workload` option (the default of every request that names no other class).
+ * - `batch`: a summarisation job, longer answers, 12 at a time. Named by `withWorkload('batch',
+ *   ...)` around the whole job. Its documents alternate between the openai client (3 retries)
+ *   and, when the target has one, Gemini through `@google/genai` with `meteredFetch()` (no retries).
  * - `agent`: a tool-using support agent, 2-3 streamed turns per task (tool calls, then the
- *   answer), 5 tasks at a time. Named per call by the `x-inferometer-workload` header.
+ *   answer), 5 tasks at a time, on Anthropic through `@anthropic-ai/sdk` when the target has it,
+ *   else on the openai client. Named per call by the `x-inferometer-workload` header.
  */
+import type Anthropic from '@anthropic-ai/sdk';
+import type { GoogleGenAI } from '@google/genai';
 import { withWorkload } from 'inferometer';
 import type OpenAI from 'openai';
-import type { ChatCompletionFunctionTool, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { type AgentRun, anthropicAgentTask, openAIAgentTask } from './agent.ts';
+import { streamGenerate } from './gemini-call.ts';
 import { REQUEST_KEY_HEADER } from './provider-script.ts';
 import type { Progress, WorkloadTotals } from './progress.ts';
 import { randomFor } from './random.ts';
-import { streamChat } from './stream-call.ts';
+import { type CallOutcome, streamChat } from './stream-call.ts';
 
 /** How much of each workload to run. */
 export interface Traffic {
@@ -25,10 +30,19 @@ export interface Traffic {
   readonly agentTools: readonly number[];
 }
 
+/** The instrumented clients the traffic goes through. */
+export interface Clients {
+  /** `instrument(openai, { workload: 'chat' })`. */
+  readonly openai: OpenAI;
+  /** `instrument(anthropic)`: the agent runs on it when set, else on `openai`. */
+  readonly anthropic?: Anthropic;
+  /** A GoogleGenAI client whose fetch is `meteredFetch()`: every other batch document goes to it when set. */
+  readonly gemini?: GoogleGenAI;
+}
+
 export interface TrafficDeps {
-  /** An instrumented client whose `workload` option is `'chat'`. */
-  readonly client: OpenAI;
-  readonly models: { readonly chat: string; readonly batch: string; readonly agent: string };
+  readonly clients: Clients;
+  readonly models: { readonly chat: string; readonly batch: string; readonly agent: string; readonly gemini?: string };
   /** The app aborts a stream that stays silent this long. */
   readonly idleTimeoutMs: number;
   readonly progress: Progress;
@@ -37,6 +51,8 @@ export interface TrafficDeps {
 const CONCURRENCY = { chat: 4, batch: 12, agent: 5 } as const;
 const MAX_RETRIES = { chat: 1, batch: 3, agent: 2 } as const;
 const MAX_TOKENS = { chat: 48, batch: 160, agent: 96 } as const;
+/** A summary needs little thought: Gemini 2.5 Flash thinks up to this many tokens before it writes. */
+const GEMINI_THINKING_BUDGET = 64;
 
 const QUESTIONS = [
   'What is the capital of Australia?',
@@ -45,25 +61,6 @@ const QUESTIONS = [
   'Suggest a name for a grey cat.',
   'What does HTTP 429 mean?',
   'Translate "good morning" into French.',
-];
-
-const TOOLS: readonly ChatCompletionFunctionTool[] = [
-  {
-    type: 'function',
-    function: {
-      name: 'lookup_order',
-      description: 'Find an order by its id: items, status and tracking number.',
-      parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
-    },
-  },
-  {
-    type: 'function',
-    function: {
-      name: 'track_shipment',
-      description: 'The carrier status of a tracking number.',
-      parameters: { type: 'object', properties: { tracking_number: { type: 'string' } }, required: ['tracking_number'] },
-    },
-  },
 ];
 
 /**
@@ -101,11 +98,14 @@ export function plannedRequests(traffic: Traffic): number {
   return traffic.chatAnswers + traffic.batchDocuments + traffic.agentTools.reduce((n, tools) => n + tools + 1, 0);
 }
 
+/** Whether batch document `i` goes to Gemini: the odd ones, when there is a Gemini client. */
+const onGemini = (deps: Pick<TrafficDeps, 'clients'>, i: number): boolean => deps.clients.gemini !== undefined && i % 2 === 1;
+
 /** Runs the three workloads concurrently until every job has finished (successfully or not). */
 export async function runTraffic(traffic: Traffic, deps: TrafficDeps): Promise<void> {
   await Promise.all([
     runChat(traffic.chatAnswers, deps),
-    // Every request started inside this scope, however deep in the job, is recorded as `batch`.
+    // Every request started inside this scope, however deep in the job and whatever the client, is recorded as `batch`.
     withWorkload('batch', () => runBatch(traffic.batchDocuments, deps)),
     runAgent(traffic.agentTools, deps),
   ]);
@@ -114,7 +114,7 @@ export async function runTraffic(traffic: Traffic, deps: TrafficDeps): Promise<v
 async function runChat(count: number, deps: TrafficDeps): Promise<void> {
   await pool(count, CONCURRENCY.chat, async (i) => {
     const result = await streamChat(
-      deps.client,
+      deps.clients.openai,
       {
         model: deps.models.chat,
         stream: true,
@@ -128,68 +128,57 @@ async function runChat(count: number, deps: TrafficDeps): Promise<void> {
   });
 }
 
+const INSTRUCTION = 'Summarise the document in one paragraph.';
+const documentText = (i: number): string => `Quarterly report ${i}: revenue grew, costs fell, and the support queue halved. `.repeat(8);
+
 async function runBatch(count: number, deps: TrafficDeps): Promise<void> {
   await pool(count, CONCURRENCY.batch, async (i) => {
-    const result = await streamChat(
-      deps.client,
-      {
-        model: deps.models.batch,
-        stream: true,
-        max_completion_tokens: MAX_TOKENS.batch,
-        messages: [
-          { role: 'system', content: 'Summarise the document in one paragraph.' },
-          { role: 'user', content: `Quarterly report ${i}: revenue grew, costs fell, and the support queue halved. `.repeat(8) },
-        ],
-      },
-      { headers: { [REQUEST_KEY_HEADER]: `batch-${i}` }, maxRetries: MAX_RETRIES.batch, idleTimeoutMs: deps.idleTimeoutMs },
-    );
-    deps.progress.request('batch', result.outcome);
+    const headers = { [REQUEST_KEY_HEADER]: `batch-${i}` };
+    let outcome: CallOutcome;
+    if (onGemini(deps, i)) {
+      ({ outcome } = await streamGenerate(
+        deps.clients.gemini!,
+        {
+          model: deps.models.gemini!,
+          contents: documentText(i),
+          config: { systemInstruction: INSTRUCTION, maxOutputTokens: MAX_TOKENS.batch, thinkingConfig: { thinkingBudget: GEMINI_THINKING_BUDGET } },
+        },
+        { headers, idleTimeoutMs: deps.idleTimeoutMs },
+      ));
+    } else {
+      ({ outcome } = await streamChat(
+        deps.clients.openai,
+        {
+          model: deps.models.batch,
+          stream: true,
+          max_completion_tokens: MAX_TOKENS.batch,
+          messages: [
+            { role: 'system', content: INSTRUCTION },
+            { role: 'user', content: documentText(i) },
+          ],
+        },
+        { headers, maxRetries: MAX_RETRIES.batch, idleTimeoutMs: deps.idleTimeoutMs },
+      ));
+    }
+    deps.progress.request('batch', outcome);
     deps.progress.job('batch');
   });
 }
 
 async function runAgent(tasks: readonly number[], deps: TrafficDeps): Promise<void> {
+  const run: AgentRun = {
+    model: deps.models.agent,
+    maxTokens: MAX_TOKENS.agent,
+    maxRetries: MAX_RETRIES.agent,
+    idleTimeoutMs: deps.idleTimeoutMs,
+    onTurn: (outcome) => deps.progress.request('agent', outcome),
+  };
+  const { anthropic, openai } = deps.clients;
   await pool(tasks.length, CONCURRENCY.agent, async (task) => {
-    const tools = TOOLS.slice(0, tasks[task]!);
-    const messages: ChatCompletionMessageParam[] = [
-      { role: 'system', content: 'You are a support agent. Use the tools, then answer the customer in two sentences.' },
-      { role: 'user', content: `Where is my order A-${1000 + task}, and when will it arrive?` },
-    ];
-    for (let turn = 0; turn <= tools.length; turn++) {
-      const result = await streamChat(
-        deps.client,
-        {
-          model: deps.models.agent,
-          stream: true,
-          max_completion_tokens: MAX_TOKENS.agent,
-          messages,
-          tools: [...tools],
-          // The last turn must answer: every tool has had its chance.
-          ...(turn === tools.length ? { tool_choice: 'none' as const } : {}),
-        },
-        {
-          // The per-call header wins over the client's `workload` option (and is never sent).
-          headers: { 'x-inferometer-workload': 'agent', [REQUEST_KEY_HEADER]: `agent-${task}.${turn}` },
-          maxRetries: MAX_RETRIES.agent,
-          idleTimeoutMs: deps.idleTimeoutMs,
-        },
-      );
-      deps.progress.request('agent', result.outcome);
-      if (result.outcome !== 'success' || result.toolCalls.length === 0) break;
-      messages.push({ role: 'assistant', content: null, tool_calls: result.toolCalls });
-      for (const call of result.toolCalls) {
-        messages.push({ role: 'tool', tool_call_id: call.id, content: fakeToolResult(call.function.name) });
-      }
-    }
+    if (anthropic !== undefined) await anthropicAgentTask(anthropic, task, tasks[task]!, run);
+    else await openAIAgentTask(openai, task, tasks[task]!, run);
     deps.progress.job('agent');
   });
-}
-
-/** What the agent's tools answer (the demo has no order database). */
-function fakeToolResult(name: string): string {
-  return name === 'lookup_order'
-    ? JSON.stringify({ status: 'shipped', items: 2, tracking_number: 'TRK-20931' })
-    : JSON.stringify({ carrier: 'ParcelCo', status: 'in transit', eta: 'tomorrow' });
 }
 
 /** Runs `job(0..count-1)`, at most `concurrency` at a time. */

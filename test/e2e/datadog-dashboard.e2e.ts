@@ -33,6 +33,7 @@ describe('dashboards/datadog.json', () => {
     }
     expect(dashboard.template_variables).toEqual([
       { name: 'workload', prefix: 'workload.class', available_values: [], default: '*' },
+      { name: 'provider', prefix: 'gen_ai.provider.name', available_values: [], default: '*' },
       { name: 'model', prefix: 'gen_ai.request.model', available_values: [], default: '*' },
     ]);
   });
@@ -77,7 +78,7 @@ describe('dashboards/datadog.json', () => {
       if (PERCENTILES.has(p.aggregator)) expect(kind, q.query).toBe('histogram');
       if (kind === 'counter') expect([p.aggregator, p.modifier !== undefined], q.query).toEqual(['sum', true]);
       if (kind === 'updowncounter') expect([p.aggregator, p.modifier], q.query).toEqual(['sum', undefined]);
-      // Every query is narrowed by both template variables.
+      // Every query is narrowed by every template variable.
       for (const v of variables) expect(p.filters, q.query).toContain(v);
     }
   });

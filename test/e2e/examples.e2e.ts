@@ -88,7 +88,7 @@ describe('examples/prometheus', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     const ttft = loadGrafanaDashboard().targets.find((t) => t.panel.startsWith('Time to first token') && t.refId === 'B')!;
-    const samples = await prometheus.query(substitute(ttft.expr, { workload: '.+', model: '.+', __rate_interval: '1m' }));
+    const samples = await prometheus.query(substitute(ttft.expr, { workload: '.+', provider: '.+', model: '.+', __rate_interval: '1m' }));
     expect(samples.map((s) => s.metric['workload_class']).sort()).toEqual(['batch', 'chat']);
     for (const s of samples) expect(s.value).toBeGreaterThan(0);
 
