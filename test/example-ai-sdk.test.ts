@@ -21,6 +21,6 @@ describe('examples/ai-sdk', () => {
     expect(rows['assistant']?.requests).toBeGreaterThanOrEqual(4);
     expect(rows['assistant']?.requests).toBeLessThanOrEqual(6);
     expect(rows['batch']?.requests).toBe(2);
-    expect(rows['assistant']!.attempts).toBeGreaterThanOrEqual(6);
+    expect(rows['assistant']!.attempts).toBeGreaterThanOrEqual(rows['assistant']!.requests);
   });
 });
