@@ -6,6 +6,7 @@ export { DEFAULT_PRICES, DEFAULT_PRICES_DATE } from './cost/default-prices.js';
 export { OPENAI_PRICES_DATE } from './cost/openai-prices.js';
 export { ANTHROPIC_PRICES_DATE } from './cost/anthropic-prices.js';
 export { GEMINI_PRICES_DATE } from './cost/gemini-prices.js';
+export { BEDROCK_PRICES_DATE } from './cost/bedrock-prices.js';
 export { SLO_PRESETS } from './slo/objectives.js';
 export * from './semconv.js';
 export type { InstrumentOptions, MeterOptions, ModelPrice, Objectives, PriceTable, RequestDescription, WorkloadOption } from './types.js';

@@ -1,3 +1,4 @@
+import { instrumentBedrock, isBedrockRuntimeClient } from './bedrock.js';
 import { resolveConfig } from './config.js';
 import { reportInternalError, warnOnce } from './diag.js';
 import { InferometerConfigError, configError } from './errors.js';
@@ -18,13 +19,14 @@ interface StainlessClientLike {
   makeRequest?: (...args: unknown[]) => Promise<unknown>;
 }
 
-const SUPPORTED = 'an openai client (openai ^5 || ^6 || ^7: OpenAI, AzureOpenAI) or an Anthropic client (@anthropic-ai/sdk)';
+const SUPPORTED = 'an openai client (openai ^5 || ^6 || ^7: OpenAI, AzureOpenAI), an Anthropic client (@anthropic-ai/sdk) or an AWS Bedrock Runtime client (@aws-sdk/client-bedrock-runtime)';
 
 const instrumented = new WeakSet<object>();
 
 /**
  * Returns a copy of an SDK client, of the same class, whose calls are metered: an `openai`
- * client (v5, v6 or v7; also `AzureOpenAI`) or an `@anthropic-ai/sdk` client. The copy sends
+ * client (v5, v6 or v7; also `AzureOpenAI`), an `@anthropic-ai/sdk` client, or an
+ * `@aws-sdk/client-bedrock-runtime` client (its middleware stack: it sends without fetch). The copy sends
  * through the client's own fetch (a custom `fetch` option stays underneath); every call returns
  * the SDK's own objects (`APIPromise`, `Stream`, `MessageStream`, helpers). The original client is
  * left as it was.
@@ -40,9 +42,11 @@ const instrumented = new WeakSet<object>();
  * @example
  * const openai = instrument(new OpenAI(), { workload: 'chat' });
  * const anthropic = instrument(new Anthropic(), { workload: 'agent' });
+ * const bedrock = instrument(new BedrockRuntimeClient({ region: 'us-east-1' }), { workload: 'batch' });
  */
 export function instrument<T extends object>(client: T, options?: InstrumentOptions): T {
   const config = resolveConfig(options as MeterOptions | undefined, false);
+  if (isBedrockRuntimeClient(client)) return instrumentBedrock(client, config);
   if (isLangChain(client)) {
     // LangChain builds its own SDK client from its options: a client set on the model afterwards
     // (`model.client = instrument(…)`) is silently replaced, so the one way in is its fetch.

@@ -23,7 +23,7 @@ describe('options are validated up front, with messages that say what was expect
   });
 
   it('rejects something that is not a client it knows', () => {
-    expect(() => instrument({} as never)).toThrow(/Expected `client` to be an openai client \(openai \^5 \|\| \^6 \|\| \^7: OpenAI, AzureOpenAI\) or an Anthropic client/);
+    expect(() => instrument({} as never)).toThrow(/Expected `client` to be an openai client \(openai \^5 \|\| \^6 \|\| \^7: OpenAI, AzureOpenAI\), an Anthropic client/);
   });
 
   it('meteredFetch takes a fetch, and rejects one that is not a function', () => {

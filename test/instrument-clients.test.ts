@@ -29,7 +29,7 @@ describe('instrument()', () => {
     }
     expect(() => instrument(new Cohere())).toThrow(InferometerConfigError);
     expect(() => instrument(new Cohere())).toThrow(
-      'Expected `client` to be an openai client (openai ^5 || ^6 || ^7: OpenAI, AzureOpenAI) or an Anthropic client (@anthropic-ai/sdk), got an instance of `Cohere`, which instrument() does not know; if it takes a `fetch` option, give it meteredFetch()',
+      'Expected `client` to be an openai client (openai ^5 || ^6 || ^7: OpenAI, AzureOpenAI), an Anthropic client (@anthropic-ai/sdk) or an AWS Bedrock Runtime client (@aws-sdk/client-bedrock-runtime), got an instance of `Cohere`, which instrument() does not know; if it takes a `fetch` option, give it meteredFetch()',
     );
   });
 });

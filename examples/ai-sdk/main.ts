@@ -34,7 +34,7 @@ const meterProvider = new MeterProvider({ readers: [reader], views: inferometerV
 const target = await openSampleTarget();
 const openai = createOpenAI({
   baseURL: target.client.baseURL,
-  apiKey: target.client.apiKey,
+  apiKey: target.client.apiKey ?? undefined,
   // The one line that meters every call this provider makes.
   fetch: meteredFetch({ meterProvider, workload: 'assistant' }),
 });

@@ -12,6 +12,15 @@ const PATH_PREFIX = /^(?:[\w.-]+\/)*models\//;
 const GEMINI_VERSION = /^(gemini-.+?)(?:-\d{3}|(-preview)-\d{2}-(?:\d{2}|\d{4}))$/;
 /** A trailing snapshot date (`-2024-07-18`, `-20240718`, `-0613`) or a `-latest` alias. */
 const SNAPSHOT_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest)$/;
+/**
+ * An Amazon Bedrock model id: an optional ARN path (`arn:aws:bedrock:…:inference-profile/`), an
+ * optional geographic inference-profile prefix (`us.`, `eu.`, `apac.`, …; `global.` stays, it is
+ * priced apart), `provider.model`, a version (`-v1:0`, `-v2`, `-1:0`) and a context-window variant
+ * (`:200k`, `:mm`). Only an 8-digit snapshot date is removed from it: a 4-digit suffix names a
+ * model of its own there (`mistral.mistral-large-2407`).
+ */
+const BEDROCK_ID = /^(?:arn:aws[\w-]*:bedrock:[^/]*\/)?(?:(?:us|eu|apac|jp|au|ca|us-gov)\.)?((?:global\.)?(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|qwen|openai|writer)\.[\w.-]+?)(?:-v\d+(?::\d+)?|-\d+:\d+)?(?::\d+k|:mm)?$/;
+const DATE_SUFFIX = /-\d{8}$/;
 const MAX_CACHED = 256;
 
 /** Looks up model prices (the app's entries first, then the built-in table) and prices usage. */
@@ -65,10 +74,14 @@ export class PriceBook {
  * The price-table name a response model belongs to: without a `models/` path, then without
  * Gemini's version suffix, else without a snapshot date or `-latest`
  * (`claude-sonnet-4-5-20250929` -> `claude-sonnet-4-5`, `claude-3-5-haiku-latest` ->
- * `claude-3-5-haiku`, `models/gemini-2.0-flash-001` -> `gemini-2.0-flash`). Only suffixes are
- * removed, never a word of the name: `gpt-4o-mini` stays `gpt-4o-mini`.
+ * `claude-3-5-haiku`, `models/gemini-2.0-flash-001` -> `gemini-2.0-flash`); a Bedrock model id
+ * without its ARN path, region prefix, version and date (`us.anthropic.claude-sonnet-4-5-20250929-v1:0`
+ * -> `anthropic.claude-sonnet-4-5`). Only affixes are removed, never a word of the name:
+ * `gpt-4o-mini` stays `gpt-4o-mini`.
  */
 export function familyOf(model: string): string {
+  const bedrock = BEDROCK_ID.exec(model);
+  if (bedrock !== null) return bedrock[1]!.replace(DATE_SUFFIX, '');
   const name = model.replace(PATH_PREFIX, '');
   const gemini = GEMINI_VERSION.exec(name);
   if (gemini !== null) return gemini[1]! + (gemini[2] ?? '');

@@ -77,56 +77,87 @@ function counts(value: unknown): { input: number | undefined; cacheRead: number;
 const OUTPUT_DELTAS: Readonly<Record<string, string>> = { text_delta: 'text', thinking_delta: 'thinking', input_json_delta: 'partial_json' };
 const DELTA_EVENT = 'event: content_block_delta\n';
 
-function events(sink: ResponseSink): EventReader {
-  const parse = createBlockParser();
+/** Reads parsed Anthropic Messages stream events; see {@link anthropicEventReader}. */
+export interface AnthropicEventReader {
+  /** One event: the parsed JSON object of its data (`{"type":"content_block_delta",…}`). */
+  read(event: unknown): void;
+  /** An event with generated output was read. */
+  readonly sawOutput: boolean;
+  /** The usage so far, as last reported to the sink; undefined before any. */
+  readonly usage: Usage | undefined;
+}
+
+/**
+ * Reads Anthropic Messages stream events, already parsed, into a sink: the meaning of each
+ * event (output, usage merged across message_start and message_delta, the model, the end, an
+ * error). Shared with Bedrock's InvokeModelWithResponseStream, whose chunks carry these same
+ * events for Claude models, so that the two read them alike.
+ */
+export function anthropicEventReader(sink: ResponseSink): AnthropicEventReader {
   let sawOutput = false;
   /** The usage so far: message_start's, with every later message_delta's non-null members over it. */
-  let usage: JsonObject | undefined;
+  let raw: JsonObject | undefined;
+  let usage: Usage | undefined;
 
-  const addUsage = (raw: unknown): void => {
-    if (typeof raw !== 'object' || raw === null) return;
-    usage ??= {};
-    for (const [key, value] of Object.entries(raw)) if (value !== null && value !== undefined) usage[key] = value;
-    const converted = anthropicUsage(usage);
-    if (converted !== undefined) sink.usage(converted);
-  };
-
-  const inspect = (data: string): void => {
-    const event = parseJson(data);
-    const type = member(event, 'type');
-    if (type === 'content_block_delta') {
-      const delta = member(event, 'delta');
-      const field = OUTPUT_DELTAS[member(delta, 'type') as string];
-      const text = field === undefined ? undefined : member(delta, field);
-      if (typeof text === 'string' && text !== '') {
-        sawOutput = true;
-        sink.output();
-      }
-    } else if (type === 'message_start') {
-      const message = member(event, 'message');
-      const model = member(message, 'model');
-      if (typeof model === 'string') sink.model(model);
-      addUsage(member(message, 'usage'));
-    } else if (type === 'message_delta') {
-      addUsage(member(event, 'usage'));
-    } else if (type === 'message_stop') {
-      sink.complete();
-    } else if (type === 'error') {
-      const code = member(member(event, 'error'), 'type');
-      sink.error(typeof code === 'string' ? code : undefined);
+  const addUsage = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null) return;
+    raw ??= {};
+    for (const [key, v] of Object.entries(value)) if (v !== null && v !== undefined) raw[key] = v;
+    const converted = anthropicUsage(raw);
+    if (converted !== undefined) {
+      usage = converted;
+      sink.usage(converted);
     }
   };
+
+  return {
+    read(event) {
+      const type = member(event, 'type');
+      if (type === 'content_block_delta') {
+        const delta = member(event, 'delta');
+        const field = OUTPUT_DELTAS[member(delta, 'type') as string];
+        const text = field === undefined ? undefined : member(delta, field);
+        if (typeof text === 'string' && text !== '') {
+          sawOutput = true;
+          sink.output();
+        }
+      } else if (type === 'message_start') {
+        const message = member(event, 'message');
+        const model = member(message, 'model');
+        if (typeof model === 'string') sink.model(model);
+        addUsage(member(message, 'usage'));
+      } else if (type === 'message_delta') {
+        addUsage(member(event, 'usage'));
+      } else if (type === 'message_stop') {
+        sink.complete();
+      } else if (type === 'error') {
+        const code = member(member(event, 'error'), 'type');
+        sink.error(typeof code === 'string' ? code : undefined);
+      }
+    },
+    get sawOutput() {
+      return sawOutput;
+    },
+    get usage() {
+      return usage;
+    },
+  };
+}
+
+function events(sink: ResponseSink): EventReader {
+  const parse = createBlockParser();
+  const reader = anthropicEventReader(sink);
 
   return {
     read(block) {
       // Hot path: after the first output, a `content_block_delta` of the usual compact shape is
       // classified by substring, with no parse and no allocation.
-      if (sawOutput && block.startsWith(DELTA_EVENT)) {
+      if (reader.sawOutput && block.startsWith(DELTA_EVENT)) {
         const kind = outputDelta(block);
         if (kind === true) sink.output();
         if (kind !== undefined) return block;
       }
-      for (const event of parse(block)) inspect(event.data);
+      for (const event of parse(block)) reader.read(parseJson(event.data));
       return block;
     },
     end() {},
@@ -134,10 +165,11 @@ function events(sink: ResponseSink): EventReader {
 }
 
 /**
- * Whether a compact `content_block_delta` block carries output: true, false (a signature, a
- * citation, an empty text), or undefined when it is not of the usual shape (the slow path reads it).
+ * Whether a compact `content_block_delta` event (its SSE block, or its JSON alone) carries
+ * output: true, false (a signature, a citation, an empty text), or undefined when it is not of
+ * the usual shape (the slow path reads it).
  */
-function outputDelta(block: string): boolean | undefined {
+export function outputDelta(block: string): boolean | undefined {
   const at = block.indexOf('"delta":{"type":"');
   if (at === -1) return undefined;
   const type = at + 17;

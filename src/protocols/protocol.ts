@@ -27,6 +27,11 @@ export interface ResponseSink {
   complete(): void;
   /** The response reports an error; `code` is the provider's, if it has one. */
   error(code: string | undefined): void;
+  /**
+   * The provider's own figure of the time it spent on the request (ms), from the response itself
+   * (Bedrock's `latencyMs`), beside the one its headers may give; the latest report counts.
+   */
+  serverTiming(ms: number): void;
 }
 
 /** Reads the events of one streamed (SSE) response, one complete event block at a time. */
@@ -45,6 +50,7 @@ export interface EventReader {
 export interface StreamMessage {
   /** The message's headers whose values are strings (`:event-type`, `:message-type`, `:exception-type`, …). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The payload; it may be a view of the app's bytes, valid only during `read()`: read it there, never keep or change it. */
   readonly payload: Uint8Array;
 }
 

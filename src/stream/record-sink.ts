@@ -48,6 +48,10 @@ export class RecordSink implements ResponseSink {
     this.completed = true;
   }
 
+  serverTiming(ms: number): void {
+    if (Number.isFinite(ms) && ms >= 0) this.#record.providerProcessingMs = ms;
+  }
+
   error(code: string | undefined): void {
     this.errorType = code === undefined || code === '' ? ERROR_STREAM : this.#admitErrorCode(code);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANTHROPIC_PRICES, ANTHROPIC_PRICES_DATE } from '../../src/cost/anthropic-prices.js';
+import { BEDROCK_PRICES, BEDROCK_PRICES_DATE } from '../../src/cost/bedrock-prices.js';
 import { DEFAULT_PRICES, DEFAULT_PRICES_DATE } from '../../src/cost/default-prices.js';
 import { GEMINI_PRICES, GEMINI_PRICES_DATE } from '../../src/cost/gemini-prices.js';
 import { OPENAI_PRICES, OPENAI_PRICES_DATE } from '../../src/cost/openai-prices.js';
@@ -7,10 +8,10 @@ import { familyOf } from '../../src/cost/price-book.js';
 import { validatePrices } from '../../src/cost/validate-prices.js';
 import type { ModelPrice } from '../../src/types.js';
 
-const TABLES = { openai: OPENAI_PRICES, anthropic: ANTHROPIC_PRICES, gemini: GEMINI_PRICES };
+const TABLES = { openai: OPENAI_PRICES, anthropic: ANTHROPIC_PRICES, gemini: GEMINI_PRICES, bedrock: BEDROCK_PRICES };
 
 describe('the built-in price tables', () => {
-  it('are the union of the OpenAI, Anthropic and Gemini tables, which share no model name', () => {
+  it('are the union of the OpenAI, Anthropic, Gemini and Bedrock tables, which share no model name', () => {
     const names = Object.values(TABLES).flatMap((t) => Object.keys(t));
     expect(new Set(names).size).toBe(names.length);
     expect(Object.keys(DEFAULT_PRICES).sort()).toEqual([...names].sort());
@@ -51,12 +52,12 @@ describe('the built-in price tables', () => {
   });
 
   it('are dated, and DEFAULT_PRICES_DATE is the oldest date', () => {
-    for (const date of [OPENAI_PRICES_DATE, ANTHROPIC_PRICES_DATE, GEMINI_PRICES_DATE]) {
+    for (const date of [OPENAI_PRICES_DATE, ANTHROPIC_PRICES_DATE, GEMINI_PRICES_DATE, BEDROCK_PRICES_DATE]) {
       expect(date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(Number.isNaN(Date.parse(date))).toBe(false);
       expect(DEFAULT_PRICES_DATE <= date).toBe(true);
     }
-    expect([OPENAI_PRICES_DATE, ANTHROPIC_PRICES_DATE, GEMINI_PRICES_DATE]).toContain(DEFAULT_PRICES_DATE);
+    expect([OPENAI_PRICES_DATE, ANTHROPIC_PRICES_DATE, GEMINI_PRICES_DATE, BEDROCK_PRICES_DATE]).toContain(DEFAULT_PRICES_DATE);
   });
 
   it('cannot be changed by the app at run time', () => {

@@ -60,7 +60,7 @@ describe('the Gemini stream reader, cut short', () => {
     const blocks = sseEvents(fixtureText('gemini/text.sse')).slice(0, 2);
     let usage: Usage | undefined;
     const outputs: number[] = [];
-    const reader = gemini.events({ output: () => outputs.push(1), usage: (u) => (usage = u), model() {}, complete() {}, error() {} }, false);
+    const reader = gemini.events({ output: () => outputs.push(1), usage: (u) => (usage = u), model() {}, complete() {}, error() {}, serverTiming() {} }, false);
     for (const block of blocks) reader.read(block, false);
     reader.end();
     expect(outputs).toHaveLength(2);

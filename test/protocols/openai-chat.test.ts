@@ -13,7 +13,7 @@ function read(protocol: Protocol, events: unknown[]): { outputs: number[]; usage
   const outputs: number[] = [];
   let usage: Usage | undefined;
   let at = -1;
-  const sink: ResponseSink = { output: () => outputs.push(at), usage: (u) => (usage = u), model() {}, complete() {}, error() {} };
+  const sink: ResponseSink = { output: () => outputs.push(at), usage: (u) => (usage = u), model() {}, complete() {}, error() {}, serverTiming() {} };
   const reader = protocol.events(sink, false);
   for (const [i, e] of events.entries()) {
     at = i;

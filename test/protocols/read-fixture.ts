@@ -25,6 +25,7 @@ export function readFixture(protocol: Protocol, name: string, pieceSize = Infini
     model: (m) => reported.models.push(m),
     complete: () => (reported.completed = true),
     error: (code) => reported.errors.push(code),
+    serverTiming: () => {},
   };
   const events = protocol.events(sink, hideUsage);
   const splitter = new BlockSplitter();
