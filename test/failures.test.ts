@@ -3,19 +3,11 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { instrument } from '../src/index.js';
 import { CHAT, useHarness } from './support/harness.ts';
+import { thrown } from './robustness/support.ts';
 import { createTestMeter } from './support/metrics.ts';
 
 const h = useHarness();
 
-/** Runs `fn`, returning what it threw (or undefined). */
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
 
 describe('HTTP errors and retries', () => {
   it('counts a 429 answered by the SDK retry as one successful request of two attempts, timed from the first', async () => {

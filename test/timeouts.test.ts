@@ -3,7 +3,7 @@ import { generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { meteredFetch } from '../src/index.js';
-import { outcomes } from './robustness/support.ts';
+import { outcomes, thrown } from './robustness/support.ts';
 import { CHAT, useHarness } from './support/harness.ts';
 
 /*
@@ -12,15 +12,6 @@ import { CHAT, useHarness } from './support/harness.ts';
  */
 
 const h = useHarness();
-
-async function thrown(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
 
 describe('the openai SDK under instrument()', () => {
   it("records the client's own timeout (which sends no x-stainless-timeout) as timeout, on the request and on every attempt", async () => {
