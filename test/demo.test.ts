@@ -10,6 +10,8 @@ const WORKLOADS = ['chat', 'batch', 'agent'];
 /** Who serves what on the simulated provider: chat on openai, batch on openai and Gemini, the agent on Anthropic. */
 const PROVIDERS = ['openai', 'openai+gcp.gemini', 'anthropic'];
 const SLICES = [['chat', 'openai'], ['batch', 'openai'], ['batch', 'gcp.gemini'], ['agent', 'anthropic']];
+/** The models of the simulated provider, per provider: the columns of the third table. */
+const MODELS = [['openai', 'gpt-4o-mini'], ['anthropic', 'claude-sonnet-4-6'], ['gcp.gemini', 'gemini-2.5-flash']];
 
 /** The demo's environment: the simulated provider, whatever the developer's shell has set. */
 const env = Object.fromEntries(
@@ -54,7 +56,8 @@ describe('the demo', () => {
   beforeAll(ensureBuilt, 60_000);
 
   it('drives three workloads over three providers through their own SDKs and prints a plausible scorecard', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [demo, '--requests', '60', '--fast', '--prom-port', '0', '--seed', '42'], {
+    // 200 requests: enough (about 3 s at --fast) for the load to drain the simulated quotas.
+    const { stdout } = await promisify(execFile)(process.execPath, [demo, '--requests', '200', '--fast', '--prom-port', '0', '--seed', '42'], {
       cwd: root,
       env,
       timeout: 20_000,
@@ -65,15 +68,15 @@ describe('the demo', () => {
     expect(stdout).toMatch(/^ +@anthropic-ai\/sdk \+ instrument\(\) +agent \(claude-sonnet-4-6\)$/m);
     expect(stdout).toMatch(/^ +@google\/genai \+ meteredFetch\(\) +the other half of batch \(gemini-2\.5-flash\)$/m);
     expect(stdout).toMatch(/metrics: +http:\/\/127\.0\.0\.1:\d+\/metrics/);
-    expect(stdout).toMatch(/jobs (\d+)\/\1 .*\(chat 21\/21 answers, batch 24\/24 docs, agent (\d+)\/\2 tasks\)/);
+    expect(stdout).toMatch(/jobs (\d+)\/\1 .*\(chat 70\/70 answers, batch 80\/80 docs, agent (\d+)\/\2 tasks\)/);
 
     const { header, rows } = parseTable(stdout);
     expect(header).toEqual([WORKLOADS]);
     expect(rows.get('provider (gen_ai.provider.name)')).toEqual(PROVIDERS);
     const requests = rows.get('requests  ok / error / cancelled')!.map((cell) => cell.split(' / ').map(Number));
     for (const [ok] of requests) expect(ok).toBeGreaterThan(0);
-    expect(requests[0]!.reduce((a, b) => a + b)).toBe(21);
-    expect(requests[1]!.reduce((a, b) => a + b)).toBe(24);
+    expect(requests[0]!.reduce((a, b) => a + b)).toBe(70);
+    expect(requests[1]!.reduce((a, b) => a + b)).toBe(80);
     expect(requests[0]![2]).toBeGreaterThanOrEqual(1); // the scheduled stall, aborted by the app
     // The scheduled incidents, each in its protocol's words.
     expect(numbers(rows.get('error.type=stream_interrupted (%)'))[1]).toBeGreaterThan(0); // batch-4 (openai): connection lost mid-stream
@@ -87,6 +90,17 @@ describe('the demo', () => {
       expect(p99![w]).toBeGreaterThanOrEqual(p95![w]!);
     }
     expect(p50![2]).toBeGreaterThan(p50![0]!); // claude-sonnet-4-6 (agent) starts slower than gpt-4o-mini (chat)
+    // Where the first token's time goes: the response headers come first, never after the first token.
+    const [headersP50, headersP95] = ['time to response headers p50 (ms)', 'time to response headers p95 (ms)'].map((row) => numbers(rows.get(row)));
+    for (let w = 0; w < WORKLOADS.length; w++) {
+      expect(headersP50![w]).toBeGreaterThan(0);
+      expect(headersP50![w]).toBeLessThanOrEqual(p50![w]!);
+      expect(headersP95![w]).toBeGreaterThanOrEqual(headersP50![w]!);
+    }
+    // Only OpenAI reports its own processing time (openai-processing-ms): chat and batch's openai half.
+    const processing = rows.get('provider processing time p50 (ms)')!;
+    expect(processing[2]).toBe('-');
+    for (const cell of processing.slice(0, 2)) expect(Number(cell)).toBeGreaterThan(0);
 
     const gapP50 = numbers(rows.get('chunk gap p50 (ms)'));
     const gapP99 = numbers(rows.get('chunk gap p99 (ms)'));
@@ -99,7 +113,7 @@ describe('the demo', () => {
     for (const availability of numbers(rows.get('availability (%)'))) expect(availability).toBeGreaterThan(50);
     const retries = numbers(rows.get('retries per request'));
     for (const r of retries) expect(r).toBeGreaterThanOrEqual(0);
-    expect(retries[1]).toBeGreaterThan(0); // batch meets the simulated rate limits
+    expect(retries[1]).toBeGreaterThan(0); // batch's openai half retries its 5xx (and its 429s, when the quota runs out)
     const cost = numbers(rows.get('cost per completed answer (USD)'));
     for (const c of cost) expect(c).toBeGreaterThan(0);
     expect(cost[2]).toBeGreaterThan(cost[0]!); // claude-sonnet-4-6 costs more than gpt-4o-mini
@@ -108,8 +122,8 @@ describe('the demo', () => {
     const split = parseTable(stdout, 1);
     expect(split.header).toEqual([SLICES.map(([w]) => w), SLICES.map(([, p]) => p)]);
     const parts = split.rows.get('requests  ok / error / cancelled')!.map((cell) => cell.split(' / ').map(Number));
-    expect(parts[1]!.reduce((a, b) => a + b) + parts[2]!.reduce((a, b) => a + b)).toBe(24); // every other document on Gemini
-    expect(parts[1]!.reduce((a, b) => a + b)).toBe(12);
+    expect(parts[1]!.reduce((a, b) => a + b) + parts[2]!.reduce((a, b) => a + b)).toBe(80); // every other document on Gemini
+    expect(parts[1]!.reduce((a, b) => a + b)).toBe(40);
     for (const [row, cells] of split.rows) {
       // chat and agent have one provider each: the same numbers as their columns of the main table.
       expect([cells[0], cells[3]], row).toEqual([rows.get(row)![0], rows.get(row)![2]]);
@@ -117,6 +131,33 @@ describe('the demo', () => {
     expect(numbers(split.rows.get('retries per request'))[2]).toBe(0); // @google/genai retries nothing by default
     const chunkGap = numbers(split.rows.get('chunk gap p50 (ms)'));
     expect(chunkGap[2]).toBeGreaterThan(chunkGap[1]! * 2); // Gemini streams fewer, larger chunks
+    expect(split.rows.get('provider processing time p50 (ms)')!.map((c) => c === '-')).toEqual([false, false, true, true]);
+
+    // Per provider and model: the headroom each quota had left at its lowest, the first 429, the provider's time.
+    const quotas = parseTable(stdout, 2);
+    expect(quotas.header).toEqual([MODELS.map(([p]) => p), MODELS.map(([, m]) => m)]);
+    const headroom = (row: string) => quotas.rows.get(row)!;
+    // OpenAI reports requests and tokens, Anthropic also input and output tokens; Gemini sends no rate-limit header.
+    expect(headroom('lowest headroom, requests (%) [3]').map((c) => c === '-')).toEqual([false, false, true]);
+    expect(headroom('lowest headroom, tokens (%)').map((c) => c === '-')).toEqual([false, false, true]);
+    expect(headroom('lowest headroom, output tokens (%)').map((c) => c === '-')).toEqual([true, false, true]);
+    for (const row of ['lowest headroom, requests (%) [3]', 'lowest headroom, tokens (%)', 'lowest headroom, input tokens (%)', 'lowest headroom, output tokens (%)']) {
+      for (const cell of headroom(row).filter((c) => c !== '-')) {
+        expect(Number(cell)).toBeGreaterThanOrEqual(0);
+        expect(Number(cell)).toBeLessThan(100);
+      }
+    }
+    expect(Number(headroom('lowest headroom, requests (%) [3]')[0])).toBeLessThan(50); // the load drains gpt-4o-mini's request quota
+    // A 429 comes from a quota running out, so the headroom fell under 10% first (to within a 25-ms sample).
+    const first429 = headroom('first 429 (s into the run)');
+    const after = headroom('after headroom under 10% (s)');
+    for (let m = 0; m < 2; m++) if (first429[m] !== '-') expect(Number(after[m])).toBeGreaterThanOrEqual(-0.03);
+    expect(headroom('attempts answered 429').map(Number).every((n) => n >= 0)).toBe(true);
+    expect(headroom('retry-after asked, p95 (ms)')[2]).toBe('-'); // Gemini's 429 says it in the body, not a header
+    expect(headroom('provider processing time p50 (ms)').map((c) => c === '-')).toEqual([false, true, true]);
+    for (const cell of headroom('time to response headers p50 (ms)')) expect(Number(cell)).toBeGreaterThan(0);
+    // The provider's own time is within the time the client waited for its headers.
+    expect(Number(headroom('provider processing time p50 (ms)')[0])).toBeLessThanOrEqual(Number(headroom('time to response headers p50 (ms)')[0]));
 
     // Under the table: per-hour figures are extrapolated, and goodput's objectives (main.ts's `slo`) per class.
     expect(stdout).toMatch(/^ {2}completed \(requests\/hour\) \[1\] /m);
@@ -125,6 +166,7 @@ describe('the demo', () => {
     expect(stdout).toMatch(/^ {8}chat {3}TTFT <= 640 ms, max chunk gap <= 320 ms$/m);
     expect(stdout).toMatch(/^ {8}batch {2}output speed >= 60 tokens\/s, end-to-end <= 10\.24 s$/m);
     expect(stdout).toMatch(/^ {8}agent {2}TTFT <= 1280 ms, end-to-end <= 5\.12 s$/m);
+    expect(stdout).toMatch(/^ {2}\[3\] the lowest inferometer\.ratelimit\.remaining \/ inferometer\.ratelimit\.limit of each quota, sampled every 25 ms/m);
 
     expect(stdout).toMatch(/^ {2}chat +TTFT p95 \d+ ms/m);
     expect(stdout).toMatch(/^ {2}batch +output speed p50 \d+ tokens\/s \(openai \d+, gcp\.gemini \d+\)/m);
@@ -153,6 +195,11 @@ describe('the demo', () => {
     expect(body).toMatch(/^inferometer_requests_total\{[^}]*gen_ai_operation_name="generate_content"/m);
     expect(body).toMatch(/^inferometer_requests_total\{/m);
     expect(body).toMatch(/^inferometer_time_to_first_token_bucket\{/m);
+    expect(body).toMatch(/^inferometer_time_to_response_headers_bucket\{/m);
+    // The rate-limit gauges, per provider and model (no workload class): OpenAI's and Anthropic's dialects.
+    expect(body).toMatch(/^inferometer_ratelimit_remaining\{(?![^}]*workload_class)[^}]*gen_ai_provider_name="openai"[^}]*inferometer_ratelimit_resource="requests"/m);
+    expect(body).toMatch(/^inferometer_ratelimit_limit\{[^}]*gen_ai_provider_name="anthropic"[^}]*inferometer_ratelimit_resource="output_tokens"/m);
+    expect(body).not.toMatch(/^inferometer_ratelimit_\w+\{[^}]*gen_ai_provider_name="gcp\.gemini"/m);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
   }, 20_000);

@@ -7,7 +7,9 @@
 import { writeFile } from 'node:fs/promises';
 import { GoogleGenAI } from '@google/genai';
 import { METRIC_REQUESTS, type Objectives, instrument, meteredFetch } from 'inferometer';
+import { HeadroomWatch, SAMPLE_INTERVAL_MS } from './headroom.ts';
 import { MetricView } from './metric-view.ts';
+import { formatModelNotes, formatModelScorecard } from './model-scorecard.ts';
 import { type DemoOptions, USAGE, parseOptions } from './options.ts';
 import { Progress } from './progress.ts';
 import { type Scorecard, computeScorecard, formatNotes, formatProviderScorecard, formatScorecard, formatYardsticks, scorecardJson } from './scorecard.ts';
@@ -45,9 +47,9 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry(options.promPort);
   try {
     const startedAt = Date.now() / 1000;
-    const { card, collectedAt } = await runDemo(options, telemetry);
+    const { card, collectedAt, trafficStartedAt } = await runDemo(options, telemetry);
     if (options.json !== undefined) {
-      const report = { startedAt, collectedAt, metricsUrl: telemetry.metricsUrl, objectives: OBJECTIVES, ...scorecardJson(card) };
+      const report = { startedAt, trafficStartedAt, collectedAt, metricsUrl: telemetry.metricsUrl, objectives: OBJECTIVES, ...scorecardJson(card) };
       await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     }
     if (card.workloads.every((s) => s.requests.success === 0)) {
@@ -100,9 +102,9 @@ function routes(target: OpenTarget): string[] {
 
 /**
  * Runs the traffic against the target, with progress, then prints the scorecard and returns it
- * with the time (Unix seconds) of the collection it was computed from.
+ * with the times (Unix seconds) the traffic began and of the collection it was computed from.
  */
-async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ card: Scorecard; collectedAt: number }> {
+async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ card: Scorecard; collectedAt: number; trafficStartedAt: number }> {
   const target = await openTarget(options.target);
   const clients = meteredClients(target, telemetry);
   const seed = options.target.kind === 'simulated' ? options.target.seed : 0;
@@ -117,16 +119,22 @@ async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ ca
   console.log('');
 
   const progress = new Progress(totals, process.stdout);
+  const trafficStartedAt = Date.now() / 1000;
+  // The headroom gauges hold only their last value: sampled through the run for the lowest.
+  const sampleEvery = SAMPLE_INTERVAL_MS * (options.target.kind === 'simulated' ? options.target.timeScale : 1);
+  const headroom = new HeadroomWatch(() => telemetry.collect(), trafficStartedAt, sampleEvery);
   progress.start();
+  headroom.start();
   try {
     const models = { ...target.models, ...(target.gemini ? { gemini: target.gemini.model } : {}) };
     await runTraffic(traffic, { clients, models, idleTimeoutMs: target.idleTimeoutMs, progress });
   } finally {
     progress.stop();
+    await headroom.stop();
     await target.close();
   }
 
-  const card = computeScorecard(await settledMetrics(telemetry, progress.requests));
+  const card = computeScorecard(await settledMetrics(telemetry, progress.requests), headroom.lows(), trafficStartedAt);
   const collectedAt = Date.now() / 1000;
   console.log('');
   console.log('Scorecard per workload class');
@@ -138,12 +146,17 @@ async function runDemo(options: DemoOptions, telemetry: Telemetry): Promise<{ ca
   console.log('');
   console.log(formatProviderScorecard(card.byProvider));
   console.log('');
+  console.log("Per provider and model: rate-limit headroom, and the provider's own time (whichever workload sent the requests)");
+  console.log('');
+  console.log(formatModelScorecard(card.models));
+  console.log('');
   console.log(formatNotes(card.workloads, OBJECTIVES));
+  console.log(formatModelNotes(sampleEvery));
   console.log('');
   console.log('What to watch, per workload:');
   console.log(formatYardsticks(card));
   console.log('');
-  return { card, collectedAt };
+  return { card, collectedAt, trafficStartedAt };
 }
 
 /** Collects until every request the app finished is recorded (or a short timeout passes). */

@@ -70,6 +70,31 @@ export class MetricView {
     return this.#points(name, match).reduce((total, p) => total + (p.value as number), 0);
   }
 
+  /** The value of each point whose attributes include `match` (a gauge's last observations), with its attributes. */
+  values(name: string, match: Attributes = {}): Array<{ readonly attributes: Attributes; readonly value: number }> {
+    return this.#points(name, match).map((p) => ({ attributes: p.attributes, value: p.value as number }));
+  }
+
+  /** The distinct combinations of the attributes `by` among the points that include `match`. */
+  combinations(name: string, by: readonly string[], match: Attributes = {}): Array<Record<string, string>> {
+    const out = new Map<string, Record<string, string>>();
+    for (const p of this.#points(name, match)) {
+      const combo = Object.fromEntries(by.map((k) => [k, String(p.attributes[k] ?? '')]));
+      out.set(JSON.stringify(combo), combo);
+    }
+    return [...out.values()];
+  }
+
+  /**
+   * When the first of the points that include `match` began (Unix seconds): a cumulative series
+   * starts when the SDK first records it, so for a counter split by outcome this is when the first
+   * such outcome happened. undefined: no such point.
+   */
+  firstSeen(name: string, match: Attributes = {}): number | undefined {
+    const points = this.#points(name, match);
+    return points.length === 0 ? undefined : Math.min(...points.map((p) => seconds(p.startTime)));
+  }
+
   /** A counter summed per value of the attribute `by`, over the points that include `match`. */
   sumBy(name: string, by: string, match: Attributes = {}): Map<string, number> {
     const out = new Map<string, number>();

@@ -1,19 +1,23 @@
 /**
  * The simulated provider: turns each request the scripted server receives into a script with
- * the model's latency (log-normal TTFT, cold starts, thinking, chunk gaps with occasional
- * hiccups), answer lengths from the request's token limit, tool calls for requests that offer
- * tools, prompt-cache reads and writes, and the faults of its protocol (429s, 5xx and 529s,
- * connection resets, mid-stream disconnects, error events inside a stream, stalled streams).
- * It speaks OpenAI chat completions, Anthropic Messages and Gemini streamGenerateContent, each
- * on its own path of one server, as the real APIs do.
+ * the model's latency (log-normal time to the response headers and TTFT, cold starts, thinking,
+ * chunk gaps with occasional hiccups), answer lengths from the request's token limit, tool calls
+ * for requests that offer tools, prompt-cache reads and writes, the model's rate limits (a quota
+ * per window, reported in each protocol's headers, answered 429 once it runs out), and the faults
+ * of its protocol (5xx and 529s, connection resets, mid-stream disconnects, error events inside a
+ * stream, stalled streams). It speaks OpenAI chat completions, Anthropic Messages and Gemini
+ * streamGenerateContent, each on its own path of one server, as the real APIs do.
  *
  * Every draw comes from a PRNG seeded by the demo seed and the request's key (the
  * `x-demo-request` header the workloads send) plus the SDK's retry count, so a seed always
- * scripts the same behaviour, however concurrent requests interleave.
+ * scripts the same behaviour, however concurrent requests interleave. The quotas are the
+ * exception: they count the requests as they arrive (provider-quota.ts).
  */
 import { protocolOf } from '../../test/support/scripted-server-routes.ts';
 import type { RecordedRequest, Script } from '../../test/support/scripted-server.ts';
 import { DEFAULT_PROFILE, type FaultRates, type ModelProfile, PROFILES } from './provider-profiles.ts';
+import { QuotaBook, costOf } from './provider-quota.ts';
+import { processingHeaders, quotaHeaders, rateLimited } from './provider-ratelimit.ts';
 import { type Ask, type Turn, readAsk, render } from './provider-wire.ts';
 import { type Random, intBetween, logNormal, randomFor } from './random.ts';
 
@@ -27,6 +31,8 @@ export type Incident = 'stall' | 'disconnect' | 'stream-error';
 const MAX_TTFT_MS = 2400;
 /** Gemini's thinking budget when the request sets none (dynamic thinking). */
 const DEFAULT_THINKING_BUDGET = 256;
+/** How long the gateway takes to answer a 429 (ms at scale 1): it does not reach a model. */
+const RATE_LIMITED_MS = 6;
 
 const WORDS = ['the', 'order', 'ships', 'today', 'and', 'your', 'refund', 'is', 'on', 'its', 'way', 'summary', 'of', 'report', 'with', 'three', 'key', 'points', 'latency', 'matters'];
 
@@ -41,11 +47,12 @@ export interface ProviderOptions {
 
 /**
  * The scripted server's fallback: one script per request, drawn from the model's profile, in
- * the protocol of the request's path.
+ * the protocol of the request's path, after the model's quota has let it through.
  * @example server.setFallback(simulatedProvider({ seed: 7, timeScale: 1, incidents: {} }))
  */
 export function simulatedProvider(options: ProviderOptions): (req: RecordedRequest, index: number) => Script {
   const { seed, timeScale: scale, incidents } = options;
+  const quotas = new QuotaBook(scale);
   return (req, index) => {
     const protocol = protocolOf(req.path);
     const ask = readAsk(protocol, req);
@@ -55,10 +62,16 @@ export function simulatedProvider(options: ProviderOptions): (req: RecordedReque
     const attempt = Number(req.headers['x-stainless-retry-count'] ?? 0);
     const perRequest = randomFor(seed, key);
     const perAttempt = randomFor(seed, `${key}#${attempt}`);
+    const arrivedAt = Date.now();
+
+    // The gateway counts the request against the model's quota before anything else.
+    const admission = quotas.admit(ask.model, profile.quota, costOf(protocol, ask), req.receivedAt);
+    if (!admission.admitted) return rateLimited(protocol, ask.model, admission.state, arrivedAt, RATE_LIMITED_MS * scale);
+    const headersAfter = (ms: number) => ({ ...quotaHeaders(protocol, admission.state, arrivedAt, ms), ...processingHeaders(protocol, ms) });
 
     const stickyDraw = perRequest();
     const failure = httpFailure(profile, stickyDraw, attempt === 0 ? perAttempt() : 1, perAttempt, scale);
-    if (failure !== undefined) return failure;
+    if (failure !== undefined) return failure.kind === 'json' ? { ...failure, headers: { ...headersAfter(failure.delayMs ?? 0), ...failure.headers } } : failure;
 
     const thoughts = profile.thinkingTokensPerSecond === undefined ? 0 : thinking(ask, perAttempt);
     const thinkMs = thoughts === 0 ? 0 : (thoughts / profile.thinkingTokensPerSecond!) * 1000;
@@ -68,9 +81,12 @@ export function simulatedProvider(options: ProviderOptions): (req: RecordedReque
     const cutAfter = intBetween(perAttempt, 1, Math.max(1, answer.chunks.length - 1));
     // A warm prompt cache is read; a cold one is written (and billed at the write price).
     const cacheRead = ask.cacheableTokens > 0 && perRequest() < (profile.cacheHitRate ?? 0) ? ask.cacheableTokens : 0;
+    // Drawn apart, so that the other draws stay what they were before the headers had a time of their own.
+    const headersMs = Math.min(ttftMs, logNormal(randomFor(seed, `${key}#${attempt}:headers`), profile.headersMedianMs, profile.headersSigma)) * scale;
     const turn: Turn = {
       model: profile.snapshot,
-      headersMs: Math.min(ttftMs, 40) * scale,
+      headersMs,
+      headers: headersAfter(headersMs),
       ttftMs: ttftMs * scale,
       gapMs: answer.chunks.slice(1).map(() => gap(profile, perAttempt) * scale),
       chunks: answer.chunks,
@@ -84,17 +100,16 @@ export function simulatedProvider(options: ProviderOptions): (req: RecordedReque
   };
 }
 
-/** A rate limit, an overload or server error, or a connection reset, if the dice (or a sticky fault) say so. */
+/** An overload or server error, or a connection reset, if the dice (or a sticky fault) say so. */
 function httpFailure(profile: ModelProfile, stickyDraw: number, attemptDraw: number, random: Random, scale: number): Script | undefined {
   const rates = profile.faults;
-  const retryAfter = (min: number, max: number) => ({ 'retry-after-ms': String(Math.round(intBetween(random, min, max) * scale)) });
-  if (stickyDraw < rates.sticky429) return { kind: 'json', status: 429, headers: retryAfter(20, 60) };
-  if (stickyDraw < rates.sticky429 + rates.stickyOverload) {
+  // OpenAI and Anthropic say how long to wait; Gemini sends no such header.
+  const retryAfter = (min: number, max: number): Record<string, string> => (profile.protocol === 'gemini' ? {} : { 'retry-after-ms': String(Math.round(intBetween(random, min, max) * scale)) });
+  if (stickyDraw < rates.stickyOverload) {
     return { kind: 'json', status: profile.overloadStatus, delayMs: 30 * scale, headers: retryAfter(50, 100) };
   }
-  let edge = rates.transient429;
-  if (attemptDraw < edge) return { kind: 'json', status: 429, headers: retryAfter(20, 60) };
-  if (attemptDraw < (edge += rates.transient5xx)) {
+  let edge = rates.transient5xx;
+  if (attemptDraw < edge) {
     const status = profile.protocol === 'openai' ? 500 : profile.overloadStatus;
     return { kind: 'json', status, delayMs: 80 * scale, headers: retryAfter(50, 100) };
   }

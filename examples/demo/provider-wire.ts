@@ -27,6 +27,8 @@ export interface Ask {
 export interface Turn {
   readonly model: string;
   readonly headersMs: number;
+  /** Extra response headers: the rate limits and the processing time, in the protocol's dialect. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly ttftMs: number;
   readonly gapMs: number[];
   /** Text pieces, or tool-call argument pieces when `tool` is set: one output chunk each. */
@@ -97,6 +99,7 @@ export function readAsk(protocol: Protocol, req: RecordedRequest): Ask {
 export function render(protocol: Protocol, turn: Turn): Script {
   const timing = {
     headersMs: turn.headersMs,
+    headers: { ...turn.headers },
     ttftMs: turn.ttftMs,
     gapMs: turn.gapMs,
     ...(turn.cut?.how === 'stall' ? { stallAfter: turn.cut.after } : {}),

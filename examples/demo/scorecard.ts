@@ -14,14 +14,19 @@ import {
   METRIC_MAX_CHUNK_GAP,
   METRIC_OPERATION_DURATION,
   METRIC_OUTPUT_SPEED,
+  METRIC_PROVIDER_PROCESSING_TIME,
   METRIC_REQUESTS,
   METRIC_REQUESTS_ACTIVE,
   METRIC_SLO_REQUESTS,
   METRIC_TIME_PER_OUTPUT_CHUNK,
   METRIC_TIME_TO_FIRST_TOKEN,
+  METRIC_TIME_TO_RESPONSE_HEADERS,
   type Objectives,
 } from 'inferometer';
+import { type Row as TableRow, ms, num, pct, table, thousands, usd } from './format.ts';
+import type { QuotaLow } from './headroom.ts';
 import { type MetricView, histogramQuantile } from './metric-view.ts';
+import { type ModelScore, computeModelScores, formatHeadroomYardsticks } from './model-scorecard.ts';
 
 /**
  * What the metrics say about one workload class, or about the part of it one provider served.
@@ -36,6 +41,10 @@ export interface WorkloadScore {
   readonly models: readonly string[];
   readonly requests: { readonly success: number; readonly error: number; readonly cancelled: number; readonly total: number };
   readonly ttft: { readonly p50: number; readonly p95: number; readonly p99: number };
+  /** `inferometer.time_to_response_headers`: the provider answering, before any output; TTFT minus this is prefill and the first token. */
+  readonly headers: { readonly p50: number; readonly p95: number };
+  /** `inferometer.provider.processing_time`, the provider's own figure; NaN where none reports one. */
+  readonly processing: { readonly p50: number; readonly p95: number };
   readonly chunkGap: { readonly p50: number; readonly p99: number };
   /** p99 of the largest gap of each streamed request (`inferometer.max_chunk_gap`). */
   readonly maxChunkGapP99: number;
@@ -62,11 +71,13 @@ export interface WorkloadScore {
   readonly wasted: number;
 }
 
-/** Every workload class, and each one split by the providers that served it. */
+/** Every workload class, each one split by the providers that served it, and every model of every provider. */
 export interface Scorecard {
   readonly workloads: readonly WorkloadScore[];
   /** One score per workload and provider, in the order of `workloads`. */
   readonly byProvider: readonly WorkloadScore[];
+  /** One score per provider and model, whichever workloads used it: rate-limit headroom, retry-after, the provider's time. */
+  readonly models: readonly ModelScore[];
 }
 
 /** The workloads the demo runs, and its providers, in the order the scorecard shows them; others follow by name. */
@@ -78,11 +89,16 @@ function ordered(names: Iterable<string>, order: readonly string[]): string[] {
   return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-/** Computes the scorecard of every workload class found in `inferometer.requests`, whole and per provider. */
-export function computeScorecard(view: MetricView): Scorecard {
+/**
+ * Computes the scorecard of every workload class found in `inferometer.requests`, whole and per
+ * provider, and of every provider's model.
+ * @param quotas the rate-limit headroom sampled through the run (headroom.ts)
+ * @param origin Unix seconds the traffic began
+ */
+export function computeScorecard(view: MetricView, quotas: readonly QuotaLow[], origin: number): Scorecard {
   const workloads = ordered(view.sumBy(METRIC_REQUESTS, ATTR_WORKLOAD_CLASS).keys(), ORDER).map((w) => scoreOf(view, w, undefined));
   const byProvider = workloads.flatMap((whole) => whole.providers.map((p) => scoreOf(view, whole.workload, p)));
-  return { workloads, byProvider };
+  return { workloads, byProvider, models: computeModelScores(view, quotas, origin) };
 }
 
 function scoreOf(view: MetricView, workload: string, provider: string | undefined): WorkloadScore {
@@ -106,6 +122,8 @@ function scoreOf(view: MetricView, workload: string, provider: string | undefine
     models: [...view.sumBy(METRIC_REQUESTS, ATTR_REQUEST_MODEL, only).keys()].sort(),
     requests: { success, error, cancelled, total },
     ttft: { p50: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.5), p95: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.95), p99: quantile(METRIC_TIME_TO_FIRST_TOKEN, 0.99) },
+    headers: { p50: quantile(METRIC_TIME_TO_RESPONSE_HEADERS, 0.5), p95: quantile(METRIC_TIME_TO_RESPONSE_HEADERS, 0.95) },
+    processing: { p50: quantile(METRIC_PROVIDER_PROCESSING_TIME, 0.5), p95: quantile(METRIC_PROVIDER_PROCESSING_TIME, 0.95) },
     chunkGap: { p50: quantile(METRIC_TIME_PER_OUTPUT_CHUNK, 0.5), p99: quantile(METRIC_TIME_PER_OUTPUT_CHUNK, 0.99) },
     maxChunkGapP99: quantile(METRIC_MAX_CHUNK_GAP, 0.99),
     outputSpeedP50: quantile(METRIC_OUTPUT_SPEED, 0.5),
@@ -129,19 +147,7 @@ function scoreOf(view: MetricView, workload: string, provider: string | undefine
 const NOTE_PER_HOUR = '[1]';
 const NOTE_OBJECTIVES = '[2]';
 
-type Row = readonly [label: string, cell: (s: WorkloadScore) => string];
-
-const num = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
-const ms = (seconds: number): string => num(seconds * 1000, 0);
-const pct = (fraction: number): string => num(fraction * 100, 1);
-/** Two significant digits, never in exponent notation: `$0.000024`, `$0.011`, `$12.30`. */
-function usd(value: number): string {
-  if (!Number.isFinite(value)) return '-';
-  if (value === 0) return '$0';
-  const decimals = Math.min(12, Math.max(2, 1 - Math.floor(Math.log10(Math.abs(value)))));
-  return `$${value.toFixed(decimals)}`;
-}
-const thousands = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '-');
+type Row = TableRow<WorkloadScore>;
 
 /** Error types in the order the table lists them: 429 first (rate limits are not outages), then by name. */
 function errorTypes(scores: readonly WorkloadScore[]): string[] {
@@ -159,6 +165,9 @@ function rows(scores: readonly WorkloadScore[]): Row[] {
     ['TTFT p95 (ms)', (s) => ms(s.ttft.p95)],
     ['TTFT p99 (ms)', (s) => ms(s.ttft.p99)],
     ['TTFT spread p95-p50 (ms)', (s) => ms(s.ttft.p95 - s.ttft.p50)],
+    ['time to response headers p50 (ms)', (s) => ms(s.headers.p50)],
+    ['time to response headers p95 (ms)', (s) => ms(s.headers.p95)],
+    ['provider processing time p50 (ms)', (s) => ms(s.processing.p50)],
     ['chunk gap p50 (ms)', (s) => num(s.chunkGap.p50 * 1000, 1)],
     ['chunk gap p99 (ms)', (s) => num(s.chunkGap.p99 * 1000, 1)],
     ['max chunk gap per request p99 (ms)', (s) => ms(s.maxChunkGapP99)],
@@ -176,18 +185,6 @@ function rows(scores: readonly WorkloadScore[]): Row[] {
   ];
 }
 
-/** An aligned table: header lines (one cell per column each), a rule, one line per row. */
-function table(header: ReadonlyArray<readonly string[]>, body: readonly Row[], scores: readonly WorkloadScore[]): string {
-  const labelWidth = Math.max(...body.map(([label]) => label.length));
-  const cells = body.map(([, cell]) => scores.map(cell));
-  const widths = scores.map((_, i) => Math.max(...header.map((h) => h[i]!.length), ...cells.map((row) => row[i]!.length)) + 2);
-  const line = (label: string, values: readonly string[]) =>
-    `  ${label.padEnd(labelWidth)}${values.map((v, i) => v.padStart(widths[i]!)).join('')}`;
-  const heads = header.map((h) => line('', h));
-  const rule = `  ${'-'.repeat(heads[0]!.length - 2)}`;
-  return [...heads, rule, ...body.map(([label], r) => line(label, cells[r]!))].join('\n');
-}
-
 /** The scorecard as an aligned table: one row per measure (units in the row header), one column per workload. */
 export function formatScorecard(scores: readonly WorkloadScore[]): string {
   return table([scores.map((s) => s.workload)], rows(scores), scores);
@@ -198,6 +195,9 @@ const PER_PROVIDER_ROWS = new Set([
   'requests  ok / error / cancelled',
   'TTFT p50 (ms)',
   'TTFT p95 (ms)',
+  'time to response headers p50 (ms)',
+  'time to response headers p95 (ms)',
+  'provider processing time p50 (ms)',
   'chunk gap p50 (ms)',
   'output speed p50 (tokens/s)',
   'end-to-end p99 (s)',
@@ -248,10 +248,15 @@ export function formatNotes(scores: readonly WorkloadScore[], objectives: Readon
 
 /**
  * The scorecard as plain JSON (what `--json FILE` writes): `workloads`, one object per workload
- * class, and `byProvider`, provider -> workload -> the part of the workload that provider served;
- * the same numbers as the tables, unrounded; NaN (no data) becomes null.
+ * class; `byProvider`, provider -> workload -> the part of the workload that provider served;
+ * `byModel`, provider -> model -> its rate-limit headroom, retry-after and timing; the same
+ * numbers as the tables, unrounded; NaN (no data) becomes null.
  */
-export function scorecardJson(card: Scorecard): { workloads: Record<string, unknown>; byProvider: Record<string, Record<string, unknown>> } {
+export function scorecardJson(card: Scorecard): {
+  workloads: Record<string, unknown>;
+  byProvider: Record<string, Record<string, unknown>>;
+  byModel: Record<string, Record<string, unknown>>;
+} {
   const plain = (value: unknown): unknown => {
     if (typeof value === 'number') return Number.isFinite(value) ? value : null;
     if (value instanceof Map) return plain(Object.fromEntries(value));
@@ -261,7 +266,9 @@ export function scorecardJson(card: Scorecard): { workloads: Record<string, unkn
   };
   const byProvider: Record<string, Record<string, unknown>> = {};
   for (const s of card.byProvider) (byProvider[s.provider!] ??= {})[s.workload] = plain(s);
-  return { workloads: Object.fromEntries(card.workloads.map((s) => [s.workload, plain(s)])), byProvider };
+  const byModel: Record<string, Record<string, unknown>> = {};
+  for (const m of card.models) (byModel[m.provider] ??= {})[m.model] = plain(m);
+  return { workloads: Object.fromEntries(card.workloads.map((s) => [s.workload, plain(s)])), byProvider, byModel };
 }
 
 /**
@@ -284,5 +291,6 @@ export function formatYardsticks(card: Scorecard): string {
       lines.push(`  agent  end-to-end p99 ${num(s.endToEndP99, 2)} s, error rate ${pct(s.errorRate)}% (429s ${pct(rate429)}%), ${usd(s.costPerAnswer)} per answer${split(s, (p) => usd(p.costPerAnswer))}: its worst requests, its failures, its cost.`);
     }
   }
+  lines.push(...formatHeadroomYardsticks(card.models));
   return lines.join('\n');
 }

@@ -8,7 +8,7 @@ import * as inferometer from 'inferometer';
 import { describe, expect, it } from 'vitest';
 import { allQueries, datadogUsage, leafWidgets, loadDatadogDashboard, parseQuery } from './support/datadog.ts';
 import { loadGrafanaDashboard } from './support/grafana.ts';
-import { METRICS } from './support/metric-names.ts';
+import { METRICS, WITHOUT_WORKLOAD } from './support/metric-names.ts';
 
 const dashboard = loadDatadogDashboard();
 /** Every attribute inferometer sets: the tags Datadog makes of them. */
@@ -74,12 +74,15 @@ describe('dashboards/datadog.json', () => {
       const kind = METRICS.get(p.metric);
       expect(kind, `${q.query}: unknown metric`).toBeDefined();
       expect(AGGREGATORS.has(p.aggregator), q.query).toBe(true);
-      // Distributions (exponential histograms) answer percentiles; counts are summed as counts or rates; a gauge as is.
+      // Distributions (exponential histograms) answer percentiles; counts are summed as counts or rates; a level as is.
       if (PERCENTILES.has(p.aggregator)) expect(kind, q.query).toBe('histogram');
       if (kind === 'counter') expect([p.aggregator, p.modifier !== undefined], q.query).toEqual(['sum', true]);
       if (kind === 'updowncounter') expect([p.aggregator, p.modifier], q.query).toEqual(['sum', undefined]);
-      // Every query is narrowed by every template variable.
-      for (const v of variables) expect(p.filters, q.query).toContain(v);
+      // A gauge per quota: its lowest or highest reading, never a sum over quotas.
+      if (kind === 'gauge') expect(['min', 'max'].includes(p.aggregator) && p.modifier === undefined, q.query).toBe(true);
+      // Every query is narrowed by every template variable whose tag the metric carries; a metric
+      // without workload.class is not filtered by it (choosing a class would blank it).
+      for (const v of variables) expect(p.filters.includes(v), q.query).toBe(!(v === '$workload' && WITHOUT_WORKLOAD.has(p.metric)));
     }
   });
 

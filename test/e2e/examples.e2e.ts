@@ -10,7 +10,7 @@ import { DURATION_BUCKETS } from 'inferometer';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SIMULATED_ENV, ensureBuilt, stop, waitForOutput } from './support/build.ts';
 import { loadGrafanaDashboard, substitute } from './support/grafana.ts';
-import { METRICS, PROMETHEUS_SERIES, prometheusName, seriesNamesIn } from './support/metric-names.ts';
+import { CONDITIONAL, METRICS, PROMETHEUS_SERIES, prometheusName, seriesNamesIn } from './support/metric-names.ts';
 import { CUMULATIVE, DELTA, type OtlpMetric, attributesOf, startOtlpReceiver, valueOf } from './support/otlp-receiver.ts';
 import { freePort, prometheusBinary, startPrometheus } from './support/prometheus.ts';
 
@@ -42,6 +42,20 @@ const requestsIn = (stdout: string): number => {
   return Number(m[1]) + Number(m[2]) + Number(m[3]);
 };
 
+/**
+ * The metrics an app must have exported after attempts answered with these HTTP statuses: all of
+ * them, but a conditional one only once what it records happened (and then it must be there).
+ */
+function expectedMetrics(statuses: ReadonlySet<number>): Set<string> {
+  return new Set([...METRICS.keys()].filter((m) => CONDITIONAL.get(m)?.happened(statuses) ?? true));
+}
+
+/** The HTTP statuses of the attempts in OTLP exports (`http.response.status_code` of `inferometer.attempts`). */
+function otlpStatuses(metrics: OtlpMetric[]): Set<number> {
+  const points = metrics.filter((m) => m.name === 'inferometer.attempts').flatMap((m) => m.sum?.dataPoints ?? []);
+  return new Set(points.map((p) => attributesOf(p)['http.response.status_code']).filter((s) => s !== undefined).map(Number));
+}
+
 beforeAll(ensureBuilt, 60_000);
 afterEach(async () => {
   for (const child of children.splice(0)) await stop(child);
@@ -69,10 +83,14 @@ describe('examples/prometheus', () => {
 
     const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const types = new Map([...body.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const statuses = new Set([...body.matchAll(/^inferometer_attempts_total\{[^}]*http_response_status_code="(\d+)"/gm)].map((m) => Number(m[1])));
+    const expected = expectedMetrics(statuses);
     for (const metric of METRICS.keys()) {
       const { name, type } = prometheusName(metric);
-      expect(types.get(name), `${metric} -> ${name}`).toBe(type);
+      // A conditional metric is served once what it records happened, and not before.
+      expect(types.get(name), `${metric} -> ${name}`).toBe(expected.has(metric) ? type : undefined);
     }
+    expect(body).toMatch(/^inferometer_ratelimit_remaining\{[^}]*inferometer_ratelimit_resource="requests"[^}]*\} \d+/m);
     for (const workload of ['chat', 'batch']) expect(body).toContain(`workload_class="${workload}"`);
 
     // Every series name the Grafana dashboard uses is one of them.
@@ -109,11 +127,13 @@ describe('examples/otlp', () => {
     for (const type of receiver.contentTypes) expect(type).toMatch(/^application\/json/);
 
     const metrics = receiver.metrics();
-    expect(new Set(metrics.map((m) => m.name))).toEqual(new Set(METRICS.keys()));
+    expect(new Set(metrics.map((m) => m.name))).toEqual(expectedMetrics(otlpStatuses(metrics)));
     for (const m of metrics) {
       if (METRICS.get(m.name) === 'histogram') {
         expect(m.histogram, m.name).toBeDefined();
         expect(m.histogram!.aggregationTemporality).toBe(CUMULATIVE);
+      } else if (METRICS.get(m.name) === 'gauge') {
+        expect(m.gauge?.dataPoints.length, m.name).toBeGreaterThan(0);
       } else {
         expect(m.sum!.aggregationTemporality, m.name).toBe(CUMULATIVE);
         expect(m.sum!.isMonotonic ?? false, m.name).toBe(METRICS.get(m.name) === 'counter');
@@ -140,12 +160,16 @@ describe('examples/datadog', () => {
     expect(stdout).toContain('(delta, exponential histograms)');
 
     const metrics = receiver.metrics();
-    expect(new Set(metrics.map((m) => m.name))).toEqual(new Set(METRICS.keys()));
+    const statuses = otlpStatuses(metrics);
+    expect(new Set(metrics.map((m) => m.name))).toEqual(expectedMetrics(statuses));
     for (const m of metrics) {
       const kind = METRICS.get(m.name);
       if (kind === 'histogram') {
         expect(m.exponentialHistogram, m.name).toBeDefined();
         expect(m.exponentialHistogram!.aggregationTemporality, m.name).toBe(DELTA);
+      } else if (kind === 'gauge') {
+        // A gauge has no temporality: Datadog keeps it a gauge.
+        expect(m.gauge?.dataPoints.length, m.name).toBeGreaterThan(0);
       } else if (kind === 'counter') {
         expect(m.sum!.aggregationTemporality, m.name).toBe(DELTA);
         expect(m.sum!.isMonotonic, m.name).toBe(true);
@@ -164,8 +188,9 @@ describe('examples/datadog', () => {
     // Every metric and tag the Datadog dashboard uses arrived.
     const { metricNames, tagKeys } = await import('./support/datadog.ts').then((d) => d.datadogUsage());
     const arrived = new Set(metrics.map((m: OtlpMetric) => m.name));
-    for (const name of metricNames) expect(arrived.has(name), name).toBe(true);
-    const keys = new Set(metrics.flatMap((m) => [m.sum, m.exponentialHistogram].flatMap((d) => d?.dataPoints ?? []).flatMap((p) => Object.keys(attributesOf(p)))));
+    const expected = expectedMetrics(statuses);
+    for (const name of metricNames) expect(arrived.has(name), name).toBe(expected.has(name));
+    const keys = new Set(metrics.flatMap((m) => [m.sum, m.gauge, m.exponentialHistogram].flatMap((d) => d?.dataPoints ?? []).flatMap((p) => Object.keys(attributesOf(p)))));
     // error.type and inferometer.slo.missed appear only once a request fails or misses an objective.
     for (const key of tagKeys) if (key !== 'error.type' && key !== 'inferometer.slo.missed') expect(keys.has(key), key).toBe(true);
   });

@@ -15,14 +15,43 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SIMULATED_ENV, ensureBuilt, stop, waitForOutput } from './support/build.ts';
 import { type GrafanaTarget, loadGrafanaDashboard, parseLabelValues, substitute } from './support/grafana.ts';
+import { seriesNamesIn } from './support/metric-names.ts';
 import { type Prometheus, type Sample, freePort, prometheusBinary, prometheusVersion, startPrometheus } from './support/prometheus.ts';
-import { CHECKS, type DemoReport, MODEL_CHECKS, type Pass, type Score, type Scores, cumulative, expectation, modelScores, rankSlack, rankVariants } from './support/scorecard-checks.ts';
+import {
+  CHECKS,
+  type Check,
+  type DemoReport,
+  MODEL_CHECKS,
+  type ModelScore,
+  PROVIDER_MODEL_CHECKS,
+  type Pass,
+  type Score,
+  type Scores,
+  cumulative,
+  expectation,
+  modelScores,
+  rankSlack,
+  rankVariants,
+  sliceScores,
+} from './support/scorecard-checks.ts';
 
 const WORKLOADS = ['chat', 'batch', 'agent'];
 /** The demo's providers (gen_ai.provider.name): chat on openai, batch on openai and gcp.gemini, agent on anthropic. */
 const PROVIDERS = ['anthropic', 'gcp.gemini', 'openai'];
 const SCRAPE_INTERVAL = '500ms';
 const SEED = '42';
+/**
+ * What the simulated provider never sends, per provider (examples/demo/provider-ratelimit.ts):
+ * Anthropic reports no processing time; Gemini no rate limits, no retry-after header and no
+ * processing time. With `$provider` naming one, a query that reads any of these must answer
+ * with no data, and every other query with data.
+ */
+const NOT_SENT: Readonly<Record<string, readonly string[]>> = {
+  anthropic: ['inferometer_provider_processing_time'],
+  'gcp.gemini': ['inferometer_provider_processing_time', 'inferometer_retry_after', 'inferometer_ratelimit_remaining', 'inferometer_ratelimit_limit', 'inferometer_ratelimit_reset'],
+};
+/** The base metric names a query reads (histogram suffixes removed). */
+const metricsIn = (expr: string): string[] => seriesNamesIn(expr).map((n) => n.replace(/_(?:bucket|sum|count)$/, ''));
 
 const dashboard = loadGrafanaDashboard();
 let prometheus: Prometheus | undefined;
@@ -117,15 +146,16 @@ describe('dashboards/grafana.json against a real Prometheus scraping the demo', 
       `Every query of "${dashboard.json.title}" (${dashboard.targets.length} queries in ${new Set(dashboard.targets.map((t) => t.panel)).size} panels),`,
       `evaluated at the end of the run with $workload=.+ (All), $provider=.+ (All), $model=.+ (All), $__rate_interval=$__range=${window}s (the whole run):`,
     );
-    const { failures, compared } = await runPass('grafana', vars, (t) => substitute(t.expr, vars), report.workloads);
+    const { failures, compared } = await runPass('grafana', vars, (t) => substitute(t.expr, vars), report.workloads, new Set());
     expect(failures).toEqual([]);
     expect(compared).toBeGreaterThanOrEqual(40);
   });
 
   it('gives exactly the scorecard with the same queries over the cumulative counters (rate() and increase() removed)', async () => {
-    const vars = { workload: '.+', provider: '.+', model: '.+' };
+    // $__range stays for the lowest headroom over the run (a min_over_time of a gauge).
+    const vars = { workload: '.+', provider: '.+', model: '.+', __range: `${window}s` };
     lines.push('', 'The same queries with rate(x[$__rate_interval]) and increase(x[$__range]) replaced by x, the counters since the demo started:');
-    const { failures, compared } = await runPass('cumulative', vars, (t) => substitute(cumulative(t.expr), vars), report.workloads);
+    const { failures, compared } = await runPass('cumulative', vars, (t) => substitute(cumulative(t.expr), vars), report.workloads, new Set());
     expect(failures).toEqual([]);
     expect(compared).toBeGreaterThanOrEqual(75);
   });
@@ -142,7 +172,7 @@ describe('dashboards/grafana.json against a real Prometheus scraping the demo', 
       for (const pass of ['grafana', 'cumulative'] as const) {
         const vars = { workload: '.+', provider, model: '.+', __rate_interval: `${window}s`, __range: `${window}s` };
         const build = (t: GrafanaTarget) => substitute(pass === 'grafana' ? t.expr : cumulative(t.expr), vars);
-        const result = await runPass(pass, vars, build, scores, (target, sample) => {
+        const result = await runPass(pass, vars, build, scores, new Set(NOT_SENT[provider] ?? []), (target, sample) => {
           // Per-class series only of the classes this provider served; per-model series only of its models.
           const w = sample.metric['workload_class'];
           const m = sample.metric['gen_ai_request_model'];
@@ -192,6 +222,10 @@ describe('dashboards/grafana.json against a real Prometheus scraping the demo', 
       ['inferometer_max_chunk_gap', 0.99, (s) => s.maxChunkGapP99],
       ['inferometer_output_speed', 0.5, (s) => s.outputSpeedP50],
       ['gen_ai_client_operation_duration', 0.99, (s) => s.endToEndP99],
+      ['inferometer_time_to_response_headers', 0.5, (s) => s.headers.p50],
+      ['inferometer_time_to_response_headers', 0.95, (s) => s.headers.p95],
+      // Only where a provider reports it (openai): chat and batch.
+      ['inferometer_provider_processing_time', 0.5, (s) => s.processing.p50 ?? Number.NaN],
     ];
     for (const [metric, q, pick] of quantiles) {
       await compare(`histogram_quantile(${q}, sum by (le, workload_class) (${metric}_bucket))`, pick, 1e-9);
@@ -203,7 +237,50 @@ describe('dashboards/grafana.json against a real Prometheus scraping the demo', 
     for (const [metric, q, pick] of quantiles) {
       await compare(`histogram_quantile(${q}, sum by (le, workload_class, gen_ai_provider_name) (${metric}_bucket))`, pick, 1e-9);
     }
+    // And per provider and model, whichever workload sent the requests (byModel).
+    const compareModels = async (expr: string, expected: (m: ModelScore) => number | null): Promise<void> => {
+      lines.push('', `  ${expr}`);
+      const samples = await query(expr);
+      if (samples.length === 0) failures.push(`${expr}: no data`);
+      for (const sample of sortSamples(samples)) {
+        const score = report.byModel[sample.metric['gen_ai_provider_name']!]?.[sample.metric['gen_ai_request_model']!];
+        const want = score === undefined ? Number.NaN : expected(score) ?? Number.NaN;
+        const ok = Math.abs(sample.value - want) <= Math.abs(want) * 1e-9;
+        lines.push(`    ${labels(sample.metric)} = ${num(sample.value)}  scorecard ${num(want)}  ${ok ? 'ok' : 'MISMATCH'}`);
+        if (!ok) failures.push(`${expr} ${labels(sample.metric)}: ${sample.value} != ${want}`);
+      }
+    };
+    await compareModels('sum by (gen_ai_provider_name, gen_ai_request_model) (inferometer_attempts_total{http_response_status_code="429"})', (m) => m.rateLimited);
+    await compareModels('histogram_quantile(0.95, sum by (le, gen_ai_provider_name, gen_ai_request_model) (inferometer_retry_after_bucket))', (m) => m.retryAfterP95);
+    await compareModels('histogram_quantile(0.5, sum by (le, gen_ai_provider_name, gen_ai_request_model) (inferometer_time_to_response_headers_bucket))', (m) => m.headers.p50);
+    await compareModels('histogram_quantile(0.5, sum by (le, gen_ai_provider_name, gen_ai_request_model) (inferometer_provider_processing_time_bucket))', (m) => m.processing.p50);
     expect(failures).toEqual([]);
+  });
+
+  it("sees the demo's rate-limit headroom fall before its 429s, for every provider that reports its quotas", async () => {
+    // Each quota's lowest headroom in Prometheus (scraped every 500 ms) against the demo's (sampled every 100 ms).
+    const lowest = await query(
+      `min by (gen_ai_provider_name, gen_ai_request_model, inferometer_ratelimit_resource) (min_over_time((inferometer_ratelimit_remaining / inferometer_ratelimit_limit)[${window}s:]))`,
+    );
+    lines.push('', 'Rate-limit headroom, lowest over the run (Prometheus) and as the demo sampled it, and when the first 429 came:');
+    const seen = new Set(lowest.map((s) => `${s.metric['gen_ai_provider_name']} ${s.metric['gen_ai_request_model']}`));
+    // The providers whose APIs send rate-limit headers: openai and anthropic; gcp.gemini sends none.
+    expect([...seen].sort()).toEqual(['anthropic claude-sonnet-4-6', 'openai gpt-4o-mini']);
+    for (const sample of lowest) {
+      const m = report.byModel[sample.metric['gen_ai_provider_name']!]![sample.metric['gen_ai_request_model']!]!;
+      const demo = m.headroom[sample.metric['inferometer_ratelimit_resource']!]!;
+      const at = (t: number | null) => (t === null ? '-' : `${t.toFixed(2)} s`);
+      lines.push(`    ${labels(sample.metric)}: Prometheus ${num(sample.value)}, demo ${num(demo.lowest)}; first under 10% at ${at(m.lowAt)}, first 429 at ${at(m.first429At)}`);
+      expect(sample.value).toBeGreaterThanOrEqual(0);
+      expect(sample.value).toBeLessThanOrEqual(1);
+    }
+    // Every 429 came from a quota running out, and the headroom showed it first (within a sample).
+    const limited = Object.values(report.byModel).flatMap((models) => Object.values(models)).filter((m) => m.rateLimited > 0 && Object.keys(m.headroom).length > 0);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const m of limited) {
+      expect(m.lowAt, `${m.model}: headroom never under 10% before its 429s`).not.toBeNull();
+      expect(m.first429At! + 0.1, `${m.model}: the first 429 came before the headroom fell`).toBeGreaterThanOrEqual(m.lowAt!);
+    }
   });
 
   it('narrows every query to one class when $workload names it', async () => {
@@ -248,11 +325,13 @@ async function runPass(
   vars: Record<string, string>,
   build: (t: GrafanaTarget) => string,
   scores: Scores,
+  notSent: ReadonlySet<string>,
   inspect?: (target: GrafanaTarget, sample: Sample) => void,
 ): Promise<{ failures: string[]; compared: number }> {
   const failures: string[] = [];
   let compared = 0;
   const byModel = modelScores(report);
+  const slices = sliceScores(report);
   const print = inspect === undefined ? (line: string) => lines.push(line) : () => undefined;
   for (const target of dashboard.targets) {
     const expr = build(target);
@@ -261,6 +340,13 @@ async function runPass(
     print('');
     print(`[${target.panel}] ${target.refId}`);
     print(`  ${expr}`);
+    const unsent = metricsIn(expr).filter((m) => notSent.has(m));
+    if (unsent.length > 0) {
+      // The provider never sends what this query reads: data here would come from another provider.
+      if (samples.length > 0) failures.push(`${target.panel} ${target.refId}: data, though the provider sends no ${unsent.join(', ')}`);
+      print(`  -> no data, as expected: the provider sends no ${unsent.join(', ')}`);
+      continue;
+    }
     if (samples.length === 0 || samples.every((s) => !Number.isFinite(s.value))) {
       failures.push(`${target.panel} ${target.refId}: no data`);
       print('  -> NO DATA');
@@ -269,7 +355,7 @@ async function runPass(
     // A quantile as Grafana runs it: its cumulative value a few percent of rank either side bounds it.
     const key = `${target.panel}#${target.refId}`;
     const envelopes = new Map<string, { lo: number; hi: number }>();
-    if (pass === 'grafana' && (CHECKS[key]?.kind === 'quantile' || MODEL_CHECKS[key]?.kind === 'quantile')) {
+    if (pass === 'grafana' && [CHECKS[key], MODEL_CHECKS[key], PROVIDER_MODEL_CHECKS[key]].some((c) => c?.kind === 'quantile')) {
       for (const variant of rankVariants(substitute(cumulative(target.expr), vars), rankSlack)) {
         for (const s of await query(variant)) {
           const e = envelopes.get(labels(s.metric)) ?? { lo: Number.POSITIVE_INFINITY, hi: Number.NEGATIVE_INFINITY };
@@ -281,13 +367,19 @@ async function runPass(
       inspect?.(target, sample);
       const series = sample.metric;
       let line = `    ${labels(series).padEnd(52)} ${num(sample.value).padStart(10)}`;
+      const workload = series['workload_class'];
       const model = series['gen_ai_request_model'];
-      const [check, score] =
-        series['workload_class'] !== undefined
-          ? [CHECKS[key], scores[series['workload_class']]]
-          : model !== undefined
-            ? [MODEL_CHECKS[key], byModel.get(model)]
-            : [undefined, undefined];
+      const provider = series['gen_ai_provider_name'];
+      // Per workload (and model: the part of the workload that used it); per provider and model; per model.
+      const [check, score] = (
+        workload !== undefined
+          ? [CHECKS[key], model !== undefined ? slices.get(`${workload}|${model}`) : scores[workload]]
+          : provider !== undefined && model !== undefined && PROVIDER_MODEL_CHECKS[key] !== undefined
+            ? [PROVIDER_MODEL_CHECKS[key], report.byModel[provider]?.[model]]
+            : model !== undefined
+              ? [MODEL_CHECKS[key], byModel.get(model)]
+              : [undefined, undefined]
+      ) as [Check<Score | ModelScore> | undefined, Score | ModelScore | undefined];
       const envelope = envelopes.get(labels(series));
       const want = check === undefined || score === undefined ? undefined : expectation(check, pass, { score, window, ...(envelope ? { envelope } : {}) }, series);
       if (want !== undefined && Number.isFinite(want.value)) {

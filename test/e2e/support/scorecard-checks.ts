@@ -10,6 +10,10 @@ export interface Score {
   models: string[];
   requests: { success: number; error: number; cancelled: number; total: number };
   ttft: { p50: number; p95: number; p99: number };
+  /** Time to response headers. */
+  headers: { p50: number; p95: number };
+  /** The provider's own processing time; null where no provider of the part reports one. */
+  processing: { p50: number | null; p95: number | null };
   chunkGap: { p50: number; p99: number };
   maxChunkGapP99: number;
   outputSpeedP50: number;
@@ -27,12 +31,30 @@ export interface Score {
 }
 /** Workload class -> its score. */
 export type Scores = Readonly<Record<string, Score>>;
+
+/** One model of one provider (examples/demo/model-scorecard.ts): times in seconds, `...At` since the traffic began; null: none. */
+export interface ModelScore {
+  provider: string;
+  model: string;
+  headers: { p50: number; p95: number };
+  processing: { p50: number | null; p95: number | null };
+  retryAfterP95: number | null;
+  rateLimited: number;
+  /** `inferometer.ratelimit.resource` -> the lowest remaining / limit sampled through the run. */
+  headroom: Record<string, { limit: number; lowest: number; lowestAt: number; lowAt: number | null }>;
+  lowAt: number | null;
+  first429At: number | null;
+}
+
 export interface DemoReport {
   startedAt: number;
+  trafficStartedAt: number;
   collectedAt: number;
   workloads: Scores;
   /** Provider -> workload class -> the part of the workload that provider served. */
   byProvider: Record<string, Scores>;
+  /** Provider -> model -> its rate-limit headroom, retry-after and timing. */
+  byModel: Record<string, Record<string, ModelScore>>;
 }
 
 // What the scorecard says each query should show, and how closely.
@@ -50,27 +72,33 @@ export interface DemoReport {
 // `increase(x[$__range])` replaced by `x`, the counters since the demo started: the same
 // expressions must then give exactly the scorecard's numbers, which proves each formula.
 
-export interface Context {
-  readonly score: Score;
+export interface Context<S = Score> {
+  readonly score: S;
   /** The rate window of the first pass, in seconds. */
   readonly window: number;
   /** A quantile on the grafana pass: the range of the cumulative value with each quantile's rank moved by ±rankSlack(q). */
   readonly envelope?: { readonly lo: number; readonly hi: number };
 }
-type Pick = (score: Score, series: Record<string, string>) => number | undefined;
-export type Check =
+type Pick<S = Score> = (score: S, series: Record<string, string>) => number | null | undefined;
+export type Check<S = Score> =
   /** A quantile: within the width of the bucket the scorecard's value falls in (the resolution of the histogram); exact on the cumulative pass. */
-  | { readonly kind: 'quantile'; readonly pick: Pick; readonly resolution: (score: Score) => number }
+  | { readonly kind: 'quantile'; readonly pick: Pick<S>; readonly resolution: (score: S) => number }
   /** A ratio of counters: compared on the cumulative pass only. */
-  | { readonly kind: 'ratio'; readonly pick: Pick }
+  | { readonly kind: 'ratio'; readonly pick: Pick<S> }
+  /**
+   * A gauge's lowest value over the run, which the demo sampled every 100 ms and Prometheus every
+   * 500 ms: the same on both passes, within what either can miss between two samples. Prometheus
+   * may read up to `above` more (it missed the trough the demo saw), or `below` less (the demo missed one).
+   */
+  | { readonly kind: 'sampled'; readonly pick: Pick<S>; readonly below: number; readonly above: number }
   /**
    * A count per `per` seconds (NaN: a count over the window, increase()): count / window within
    * 15% when the count comes from many increments (at least `dense`), else on the cumulative pass
    * only; count x per exactly on the cumulative pass.
    */
-  | { readonly kind: 'rate'; readonly count: Pick; readonly per: number; readonly dense: (count: number) => boolean }
+  | { readonly kind: 'rate'; readonly count: Pick<S>; readonly per: number; readonly dense: (count: number) => boolean }
   /** The same on both passes. */
-  | { readonly kind: 'exact'; readonly pick: Pick };
+  | { readonly kind: 'exact'; readonly pick: Pick<S> };
 
 const RATE_TOLERANCE = 0.15;
 /**
@@ -94,10 +122,10 @@ function bucketWidth(boundaries: readonly number[], value: number): number {
   if (i === -1) return Number.POSITIVE_INFINITY; // the +Inf bucket: histogram_quantile answers the last bound
   return boundaries[i]! - (i === 0 ? 0 : boundaries[i - 1]!);
 }
-const quantile = (boundaries: readonly number[], pick: (s: Score) => number): Check => ({
+const quantile = <S = Score>(boundaries: readonly number[], pick: (s: S) => number | null): Check<S> => ({
   kind: 'quantile',
   pick,
-  resolution: (s) => bucketWidth(boundaries, pick(s)),
+  resolution: (s) => bucketWidth(boundaries, pick(s) ?? Number.NaN),
 });
 const ratio = (pick: Pick): Check => ({ kind: 'ratio', pick });
 const OUTCOMES = ['success', 'error', 'cancelled'] as const;
@@ -117,6 +145,11 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     resolution: (s) => bucketWidth(DURATION_BUCKETS, s.ttft.p95) + bucketWidth(DURATION_BUCKETS, s.ttft.p50),
   },
   'Time to first chunk vs first token, p95#B': quantile(DURATION_BUCKETS, (s) => s.ttft.p95),
+  // Per workload and model: the part of the workload that used the model (see sliceScores).
+  "Where the first token's time goes#A": quantile(DURATION_BUCKETS, (s) => s.headers.p50),
+  "Where the first token's time goes#B": quantile(DURATION_BUCKETS, (s) => s.headers.p95),
+  "Where the first token's time goes#C": quantile(DURATION_BUCKETS, (s) => s.ttft.p50),
+  "Where the first token's time goes#D": quantile(DURATION_BUCKETS, (s) => s.ttft.p95),
   'Stalls: gap between chunks p99#A': quantile(DURATION_BUCKETS, (s) => s.chunkGap.p99),
   'Stalls: worst gap per request p99#A': quantile(DURATION_BUCKETS, (s) => s.maxChunkGapP99),
   'Output speed median (tokens/s)#A': quantile(SPEED_BUCKETS, (s) => s.outputSpeedP50),
@@ -144,7 +177,47 @@ export const MODEL_CHECKS: Readonly<Record<string, Check>> = {
   'Per model: error rate and cost per completed answer#B': ratio((s) => s.costPerAnswer),
 };
 
+/**
+ * How much lower or higher Prometheus' lowest headroom may read than the demo's: what a quota
+ * drains between two samples. At the demo's load a model's quota drains at most about 12% of its
+ * limit in 500 ms (gpt-4o-mini: 64 requests per 6 s window; claude-sonnet-4-6: 2,800 output
+ * tokens per 5 s window), so Prometheus, scraping every 500 ms, can read up to that much above
+ * the trough the demo's 100-ms samples saw, and the demo up to a fifth of it above Prometheus'.
+ */
+const SCRAPE_DRAIN = 0.15;
+const SAMPLE_DRAIN = 0.05;
+
+/** Checks of the per provider and model panels (rate limits, retry-after, the provider's time), against the scorecard's `byModel`. */
+export const PROVIDER_MODEL_CHECKS: Readonly<Record<string, Check<ModelScore>>> = {
+  'Lowest rate-limit headroom in the time range#A': {
+    kind: 'sampled',
+    pick: (m, series) => m.headroom[series['inferometer_ratelimit_resource']!]?.lowest,
+    below: SAMPLE_DRAIN,
+    above: SCRAPE_DRAIN,
+  },
+  'Retry-after asked by the provider, p95#A': quantile<ModelScore>(DURATION_BUCKETS, (m) => m.retryAfterP95),
+  'Provider processing time vs time to response headers, p50#A': quantile<ModelScore>(DURATION_BUCKETS, (m) => m.processing.p50),
+  'Provider processing time vs time to response headers, p50#B': quantile<ModelScore>(DURATION_BUCKETS, (m) => m.headers.p50),
+};
+
 export type Pass = 'grafana' | 'cumulative';
+
+/**
+ * The part of each workload that one model served, keyed `workload|model`, where the model is
+ * the only one of that part and no other part of the workload used it (batch|gpt-4o-mini: batch on
+ * openai; batch|gemini-2.5-flash: batch on gcp.gemini): what a series per workload and model shows.
+ */
+export function sliceScores(r: DemoReport): Map<string, Score> {
+  const out = new Map<string, Score>();
+  const seen = new Map<string, number>();
+  for (const scores of Object.values(r.byProvider)) {
+    for (const [workload, score] of Object.entries(scores)) {
+      for (const m of score.models) seen.set(`${workload}|${m}`, (seen.get(`${workload}|${m}`) ?? 0) + 1);
+      if (score.models.length === 1) out.set(`${workload}|${score.models[0]}`, score);
+    }
+  }
+  return new Map([...out].filter(([key]) => seen.get(key) === 1));
+}
 
 /**
  * The score of each model that exactly one workload used on one provider (claude-sonnet-4-6: the
@@ -169,8 +242,13 @@ export interface Expected {
 const around = (value: number, tolerance: number, what: string): Expected => ({ value, lo: value - tolerance, hi: value + tolerance, what });
 
 /** The scorecard's value for a series on a pass, and the range allowed around it; undefined when there is nothing to compare. */
-export function expectation(check: Check, pass: Pass, c: Context, series: Record<string, string>): Expected | undefined {
+export function expectation<S>(check: Check<S>, pass: Pass, c: Context<S>, series: Record<string, string>): Expected | undefined {
   switch (check.kind) {
+    case 'sampled': {
+      const value = check.pick(c.score, series);
+      if (value === undefined || value === null) return undefined;
+      return { value, lo: value - check.below, hi: value + check.above, what: `-${check.below} to +${check.above}: sampled 500 ms apart, not 100 ms` };
+    }
     case 'quantile': {
       const value = check.pick(c.score, series)!;
       if (pass === 'cumulative') return around(value, Math.abs(value) * 1e-9, 'exactly');
@@ -182,11 +260,11 @@ export function expectation(check: Check, pass: Pass, c: Context, series: Record
     }
     case 'ratio': {
       const value = check.pick(c.score, series);
-      return pass === 'cumulative' && value !== undefined ? around(value, Math.abs(value) * 1e-9, 'exactly') : undefined;
+      return pass === 'cumulative' && value !== undefined && value !== null ? around(value, Math.abs(value) * 1e-9, 'exactly') : undefined;
     }
     case 'rate': {
       const count = check.count(c.score, series);
-      if (count === undefined) return undefined;
+      if (count === undefined || count === null) return undefined;
       // increase() over the window (per = NaN) is a count; rate() is a count per second.
       const scale = Number.isNaN(check.per) ? 1 : check.per;
       if (pass === 'cumulative') return around(count * scale, Math.abs(count * scale) * 1e-9, 'exactly');
