@@ -120,6 +120,14 @@ describe('LangChain.js', () => {
     expect(s.sum('inferometer.attempts')).toBe(2);
   });
 
+  it("sees LangChain's retry of a 429 that says when to come back (retry-after) as an attempt of one request", async () => {
+    h.server.enqueue({ kind: 'json', status: 429, headers: { 'retry-after': '0' } }, { kind: 'json', content: 'Hi' });
+    expect((await chatOpenAI(2).invoke('hello')).content).toBe('Hi');
+    const s = await h.finished();
+    expect(outcomes(s)).toEqual({ success: 1 });
+    expect(s.sum('inferometer.attempts', { 'http.response.status_code': 429 })).toBe(1);
+  });
+
   it('ChatAnthropic through clientOptions.fetch, its retries as attempts', async () => {
     h.server.enqueue({ kind: 'json', status: 529, headers: { 'retry-after-ms': '10' } }, { kind: 'anthropic-stream', blocks: [{ type: 'text', chunks: ['Hi'] }] });
     const llm = new ChatAnthropic({ model: 'claude-haiku-4-5', apiKey: 'k', maxRetries: 2, anthropicApiUrl: h.server.origin, clientOptions: { fetch: fetch() } });

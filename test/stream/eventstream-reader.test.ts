@@ -132,6 +132,19 @@ describe("the Vercel AI SDK's Amazon Bedrock providers under meteredFetch()", ()
     expect(s.histogram('gen_ai.client.operation.time_per_output_chunk').count).toBe(3);
   });
 
+  it("sees the AI SDK's retry of a 429 as an attempt of one request (meteredFetch links it), timed from the first", async () => {
+    const script = { kind: 'eventstream' as const, lines: fixtureLines('converse/text'), firstMs: 0, gapMs: 5 };
+    server.enqueue({ kind: 'json', status: 429, headers: { 'retry-after-ms': '30' }, body: { message: 'Too many requests, please wait before trying again.' } }, script);
+    const result = streamText({ model: bedrock(metered())(PROFILE), prompt: 'Say hello', maxRetries: 2, onError: () => undefined });
+    await result.text;
+    const s = await finished();
+    expect(s.sum('inferometer.requests')).toBe(1);
+    expect(s.sum('inferometer.requests', { 'inferometer.outcome': 'success' })).toBe(1);
+    expect(s.sum('inferometer.attempts')).toBe(2);
+    expect(s.sum('inferometer.attempts', { 'http.response.status_code': 429 })).toBe(1);
+    expect(ms(s.histogram('inferometer.time_to_first_token').sum)).toBeGreaterThanOrEqual(30);
+  });
+
   it('records an in-stream throttlingException as its type; the app gets the same error part as without inferometer', async () => {
     const script = { kind: 'eventstream' as const, lines: fixtureLines('converse/throttled-mid-stream') };
     server.enqueue(script, script);
