@@ -1,12 +1,17 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI, { AzureOpenAI } from 'openai';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InferometerConfigError, instrument } from '../src/index.js';
 
 /* instrument() takes the clients it can meter, and refuses every other one out loud. */
 
 describe('instrument()', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
   it('takes an OpenAI and an AzureOpenAI client and returns one of the same class', () => {
+    // openai 5's AzureOpenAI.withOptions() rebuilds the client without its apiVersion, from the
+    // environment only (the SDK's own behaviour; openai 6 and 7 keep it).
+    vi.stubEnv('OPENAI_API_VERSION', '2024-10-21');
     const openai = new OpenAI({ apiKey: 'k', baseURL: 'http://127.0.0.1:9/v1' });
     const azure = new AzureOpenAI({ apiKey: 'k', endpoint: 'http://127.0.0.1:9', apiVersion: '2024-10-21' });
     expect(instrument(openai)).toBeInstanceOf(OpenAI);

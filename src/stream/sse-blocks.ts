@@ -201,6 +201,21 @@ export class BlockSplitter {
     return this.#marker;
   }
 
+  /**
+   * Text held as the head of the next block that belongs to no event (the LF of a CRLF that
+   * ended the last block, empty lines between events): taken out, to be handed on at once, since
+   * the app's decoder may need it to see the last event end. '' if the block under way has begun.
+   */
+  takeIdle(): string {
+    if (this.#open || this.#length === 0 || this.#taken > 0) return '';
+    const text = this.#pieces.length === 1 ? this.#pieces[0]! : this.#pieces.join('');
+    const { atLineStart, afterCR } = { atLineStart: this.#atLineStart, afterCR: this.#afterCR };
+    this.#reset();
+    this.#atLineStart = atLineStart;
+    this.#afterCR = afterCR;
+    return text;
+  }
+
   /** How many characters of the block under way {@link takeAhead} handed out. */
   get taken(): number {
     return this.#taken;

@@ -86,6 +86,9 @@ export function createSseReader(record: RequestRecord, events: EventReader, sink
       // An event longer than the read-ahead: hand the app its head now, as the bare SDK would
       // have it, and keep back only the tail, where what the protocol cuts out sits.
       if (cutMarker !== undefined) out += splitter.takeAhead(HELD_BACK_CHARS, cutMarker, MARKER_MARGIN);
+      // Line ends that belong to no event (the LF of a CRLF that ended the last one) go on at once:
+      // the app's decoder may be waiting on them to see that event end.
+      out += splitter.takeIdle();
       return takeOut();
     },
     end(at) {

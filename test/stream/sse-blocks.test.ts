@@ -113,6 +113,19 @@ describe('BlockSplitter', () => {
     }
   });
 
+  it('hands on at once the LF of a CRLF that ended the last block, and nothing of a block begun', () => {
+    const splitter = new BlockSplitter();
+    const blocks: string[] = [];
+    splitter.push('data: a\r\n\r', (b) => blocks.push(b));
+    expect(blocks).toEqual(['data: a\r\n\r']);
+    splitter.push('\n', (b) => blocks.push(b));
+    expect(splitter.takeIdle()).toBe('\n');
+    splitter.push('data: b\r\n', (b) => blocks.push(b));
+    expect(splitter.takeIdle()).toBe('');
+    splitter.push('\r\n', (b) => blocks.push(b));
+    expect(blocks).toEqual(['data: a\r\n\r', 'data: b\r\n\r\n']);
+  });
+
   it('finds the same blocks however the text is cut into pushes', () => {
     const piece = fc.constantFrom('data: x', 'data:', 'event: e', ': c', 'id: 1', 'é', '\n', '\r', '\r\n', '\n\n');
     fc.assert(
