@@ -84,21 +84,25 @@ async function attempt(
   try {
     response = await fetch(prepared.input, init);
   } catch (error) {
-    const now = performance.now();
-    const failure = classifyFetchError(error, signal, now - attemptStart, deadlineMs);
-    if (scope !== undefined && failure.outcome === 'cancelled') {
-      // A plain abort inside the SDK's retry scope: its timeout or the app's abort. The SDK knows
-      // which (it retries a timeout, and rejects with its own error class): count the attempt then.
-      const attributes = prepared.attributes;
-      scope.abortedAttempt = (errorType) => {
-        scope.abortedAttempt = undefined;
-        config.recorder.attempt(attributes, undefined, errorType);
-      };
-    } else {
-      config.recorder.attempt(prepared.attributes, undefined, failure.errorType ?? 'cancelled');
+    try {
+      const now = performance.now();
+      const failure = classifyFetchError(error, signal, now - attemptStart, deadlineMs);
+      if (scope !== undefined && failure.outcome === 'cancelled') {
+        // A plain abort inside the SDK's retry scope: its timeout or the app's abort. The SDK knows
+        // which (it retries a timeout, and rejects with its own error class): count the attempt then.
+        const attributes = prepared.attributes;
+        scope.abortedAttempt = (errorType) => {
+          scope.abortedAttempt = undefined;
+          config.recorder.attempt(attributes, undefined, errorType);
+        };
+      } else {
+        config.recorder.attempt(prepared.attributes, undefined, failure.errorType ?? 'cancelled');
+      }
+      failed(config, record, link, signal, { outcome: failure.outcome, errorType: failure.errorType, at: now }, undefined);
+    } catch (failure) {
+      reportInternalError('recording a failed attempt', failure);
     }
-    failed(config, record, link, signal, { outcome: failure.outcome, errorType: failure.errorType, at: now }, undefined);
-    throw error;
+    throw error; // the app's own error, whatever happened above
   }
   const now = performance.now();
   config.recorder.attempt(prepared.attributes, response.status, undefined);
@@ -160,15 +164,20 @@ async function attempt(
  * frameworks retry waits for a retry of the same request (see RetryLinker); any other ends now.
  */
 function failed(config: MeterConfig, record: RequestRecord, link: Link, signal: AbortSignal | undefined, failure: ParkedFailure, retryAfterMs: number | undefined): void {
-  if (link.scope !== undefined) {
-    link.scope.lastFailure = failure;
-    return;
+  // Guarded: it runs just before the app gets its error or response, which nothing of ours may replace.
+  try {
+    if (link.scope !== undefined) {
+      link.scope.lastFailure = failure;
+      return;
+    }
+    if (link.key !== undefined && signal?.aborted !== true && isRetried(failure)) {
+      config.linker.park(link.key, record, failure, retryWindow(retryAfterMs, record.attempts));
+      return;
+    }
+    record.finish(failure.outcome, failure.errorType, failure.at);
+  } catch (error) {
+    reportInternalError('ending a failed attempt', error);
   }
-  if (link.key !== undefined && signal?.aborted !== true && isRetried(failure)) {
-    config.linker.park(link.key, record, failure, retryWindow(retryAfterMs, record.attempts));
-    return;
-  }
-  record.finish(failure.outcome, failure.errorType, failure.at);
 }
 
 /** Failures that frameworks retry: 408, 409, 429, 5xx, a connection error, a transport timeout. */
