@@ -1,8 +1,8 @@
 import { estimateTokens } from '../request/estimate.js';
 import { OPERATION_CHAT } from '../semconv.js';
-import { createBlockParser, member, parseJson } from '../stream/sse-events.js';
+import { createBlockParser } from '../stream/sse-events.js';
 import { type Usage, tokenCount } from '../usage.js';
-import { findObject, findString } from './json-lookup.js';
+import { findObject, findString, member, parseJson } from './json-lookup.js';
 import type { EventReader, JsonObject, Protocol, ProtocolRequest, ResponseSink } from './protocol.js';
 import { routeIs } from './route.js';
 

@@ -1,5 +1,6 @@
 /*
- * Cheap look-ups in JSON text that avoid parsing a whole (large) response: a string member and
+ * JSON helpers of the protocol readers: parsing without throwing, a member of an unknown value,
+ * and cheap look-ups in JSON text that avoid parsing a whole (large) response: a string member and
  * an object member by key. A key can only match as a key: inside a JSON string its quotes are
  * escaped (`\"usage\"`), so generated text cannot fake it.
  */
@@ -63,4 +64,18 @@ function skipSpace(text: string, i: number): number {
     i++;
   }
   return i;
+}
+
+/** Parses JSON text, or returns undefined. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON object's member, if `value` is an object. */
+export function member(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }

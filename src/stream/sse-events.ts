@@ -19,17 +19,3 @@ export function createBlockParser(): (block: string) => EventSourceMessage[] {
 export function hasData(block: string): boolean {
   return block.startsWith('data') || block.indexOf('\ndata') !== -1 || block.indexOf('\rdata') !== -1;
 }
-
-/** Parses JSON text, or returns undefined. */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A JSON object's member, if `value` is an object. */
-export function member(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-}

@@ -1,7 +1,6 @@
 import { estimateTokens } from '../../request/estimate.js';
 import { OPERATION_CHAT } from '../../semconv.js';
-import { member, parseJson } from '../../stream/sse-events.js';
-import { findObject } from '../json-lookup.js';
+import { findObject, member, parseJson } from '../json-lookup.js';
 import type { EventReader, JsonObject, MessageReader, Protocol, ProtocolRequest, ResponseSink } from '../protocol.js';
 import { bedrockRoute, converseUsage, latencyOf, payloadText, readException } from './route.js';
 

@@ -1,11 +1,10 @@
 import { estimateTokens } from '../../request/estimate.js';
 import { OPERATION_CHAT, OPERATION_EMBEDDINGS, OPERATION_TEXT_COMPLETION } from '../../semconv.js';
-import { member, parseJson } from '../../stream/sse-events.js';
 import { type Usage, tokenCount } from '../../usage.js';
 // The one protocol import of another (allowed by test/architecture.test.ts for this file only):
 // Claude on InvokeModel streams Anthropic Messages events, and they must mean the same here.
 import { anthropicEventReader, anthropicUsage, outputDelta } from '../anthropic.js';
-import { findObject, findString } from '../json-lookup.js';
+import { findObject, findString, member, parseJson } from '../json-lookup.js';
 import type { EventReader, JsonObject, MessageReader, Protocol, ProtocolRequest, ResponseSink } from '../protocol.js';
 import { converseEventReader } from './converse.js';
 import { bedrockRoute, converseUsage, latencyOf, payloadText, readException } from './route.js';

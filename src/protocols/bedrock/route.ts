@@ -1,5 +1,5 @@
 import { tokenCount, type Usage } from '../../usage.js';
-import { member } from '../../stream/sse-events.js';
+import { member } from '../json-lookup.js';
 import type { ResponseSink, StreamMessage } from '../protocol.js';
 
 /*

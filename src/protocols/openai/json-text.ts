@@ -1,6 +1,6 @@
 import { type Usage, tokenCount } from '../../usage.js';
 
-import { findObject, findString } from '../json-lookup.js';
+import { findObject, findString, member } from '../json-lookup.js';
 
 /** The first `"model": "…"` value in `text`, cut to 128 characters. */
 export function findModel(text: string): string | undefined {
@@ -34,10 +34,6 @@ export function normalizeUsage(value: unknown): Usage | undefined {
     output += reasoning; // reasoning billed beside the completion count (xAI)
   }
   return { input, cacheRead, cacheWrite: 0, output, reasoning, estimated: false };
-}
-
-function member(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 /** The provider's error code from an error object (`{code, type}`), if it has a usable one. */
