@@ -7,6 +7,11 @@ export interface Failure {
   readonly errorType: string | undefined;
 }
 
+/** A failure and when it happened (`performance.now()` ms). */
+export interface TimedFailure extends Failure {
+  readonly at: number;
+}
+
 const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',

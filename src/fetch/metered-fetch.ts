@@ -9,8 +9,8 @@ import { createJsonReader } from '../stream/json-reader.js';
 import { RecordSink } from '../stream/record-sink.js';
 import { createSseReader } from '../stream/sse-reader.js';
 import { ERROR_CONNECTION, ERROR_TIMEOUT } from '../semconv.js';
-import { type ParkedFailure, requestKey, retryWindow } from '../request/retry-linker.js';
-import { type Failure, abortedByTimeout, classifyFetchError } from './classify.js';
+import { requestKey, retryWindow } from '../request/retry-linker.js';
+import { type TimedFailure, abortedByTimeout, classifyFetchError } from './classify.js';
 import { type PreparedRequest, prepareRequest } from './prepare.js';
 
 type Fetch = typeof globalThis.fetch;
@@ -163,7 +163,7 @@ async function attempt(
  * request is only ended when the SDK gives up (see instrument.ts). Elsewhere, a failure that
  * frameworks retry waits for a retry of the same request (see RetryLinker); any other ends now.
  */
-function failed(config: MeterConfig, record: RequestRecord, link: Link, signal: AbortSignal | undefined, failure: ParkedFailure, retryAfterMs: number | undefined): void {
+function failed(config: MeterConfig, record: RequestRecord, link: Link, signal: AbortSignal | undefined, failure: TimedFailure, retryAfterMs: number | undefined): void {
   // Guarded: it runs just before the app gets its error or response, which nothing of ours may replace.
   try {
     if (link.scope !== undefined) {
@@ -181,7 +181,7 @@ function failed(config: MeterConfig, record: RequestRecord, link: Link, signal: 
 }
 
 /** Failures that frameworks retry: 408, 409, 429, 5xx, a connection error, a transport timeout. */
-function isRetried(failure: ParkedFailure): boolean {
+function isRetried(failure: TimedFailure): boolean {
   if (failure.outcome !== 'error' || failure.errorType === undefined) return false;
   if (failure.errorType === ERROR_CONNECTION || failure.errorType === ERROR_TIMEOUT) return true;
   const status = Number(failure.errorType);

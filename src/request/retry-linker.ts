@@ -1,4 +1,4 @@
-import type { Failure } from '../fetch/classify.js';
+import type { TimedFailure } from '../fetch/classify.js';
 import type { RequestRecord } from '../record.js';
 
 /*
@@ -14,16 +14,9 @@ import type { RequestRecord } from '../record.js';
  * that two identical calls made at once, one failing, may be taken for one call and its retry.
  */
 
-/** How an attempt failed, and when. */
-export interface ParkedFailure {
-  readonly outcome: Failure['outcome'];
-  readonly errorType: string | undefined;
-  readonly at: number;
-}
-
 interface Parked {
   readonly record: RequestRecord;
-  readonly failure: ParkedFailure;
+  readonly failure: TimedFailure;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
@@ -55,7 +48,7 @@ export class RetryLinker {
    * Keeps `record` open for `windowMs` after its attempt failed, for a retry of the same request
    * (`key`); ends it as it failed if none comes.
    */
-  park(key: string, record: RequestRecord, failure: ParkedFailure, windowMs: number): void {
+  park(key: string, record: RequestRecord, failure: TimedFailure, windowMs: number): void {
     const previous = this.#parked.get(key);
     if (previous !== undefined) this.#end(key, previous);
     if (this.#parked.size >= MAX_PARKED) {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Failure } from '../fetch/classify.js';
+import type { TimedFailure } from '../fetch/classify.js';
 import type { RequestRecord } from '../record.js';
 
 /**
@@ -10,7 +10,7 @@ import type { RequestRecord } from '../record.js';
 export interface RetryScope {
   record: RequestRecord | undefined;
   /** How the latest attempt failed, when it did; the SDK may still retry. */
-  lastFailure: (Failure & { readonly at: number }) | undefined;
+  lastFailure: TimedFailure | undefined;
   /** The client's own `timeout` (ms), the deadline of attempts that name none of their own. */
   readonly clientTimeoutMs: number | undefined;
   /**
