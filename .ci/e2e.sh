@@ -7,13 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v prometheus >/dev/null 2>&1; then
-  echo "=== installing prometheus (Debian package)"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus
-fi
+source .ci/install-prometheus.sh prometheus
 # The package's service is not needed: the tests start their own Prometheus on a free port.
 echo "=== $(prometheus --version 2>&1 | head -n 1)"
 

@@ -7,13 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "=== installing prometheus (Debian package, for promtool)"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus
-fi
+source .ci/install-prometheus.sh promtool
 echo "=== $(promtool --version 2>&1 | head -n 1)"
 
 echo "=== promtool check rules dashboards/prometheus-rules.yml"
