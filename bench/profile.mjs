@@ -14,15 +14,18 @@ import { consume, scriptedURL } from './app.mjs';
 import { fixed, table } from './lib/markdown.mjs';
 
 const PROFILES = new URL('./profiles/', import.meta.url);
+/** The inferometer variant profiled against bare@7: `--variant inferometer-sdk@7` for the inferometer/sdk set-up. */
+const VARIANT = process.argv.includes('--variant') ? process.argv[process.argv.indexOf('--variant') + 1] : 'inferometer@7';
 
-/** Client side: warm up, then profile `streams` streams. */
-export async function child(v, { port, pacing, chunks, streams, warmup, intervalUs }) {
+/** Client side: warm up, then profile `streams` streams (CPU, or with `alloc`, allocations). */
+export async function child(v, { port, pacing, chunks, streams, warmup, intervalUs, alloc = false }) {
   const client = v.makeClient(scriptedURL(port, pacing, chunks));
   for (let i = 0; i < warmup; i++) await consume(client, { usage: v.usage });
   await v.collect();
   globalThis.gc();
   const session = new Session();
   session.connect();
+  if (alloc) return allocations(session, client, v, { streams });
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
   await session.post('Profiler.start');
@@ -35,6 +38,43 @@ export async function child(v, { port, pacing, chunks, streams, warmup, interval
   mkdirSync(PROFILES, { recursive: true });
   writeFileSync(new URL(`${v.id}-${pacing}.cpuprofile`, PROFILES), JSON.stringify(profile));
   return { received, cpuUsPerChunk: (c.user + c.system) / received, self: selfTimes(profile, received) };
+}
+
+/**
+ * V8's allocation sampling profiler around the measured streams, counting objects a GC already
+ * collected too (nearly all per-chunk garbage dies young): bytes per chunk by allocating function,
+ * and by the innermost inferometer function on the stack (what inferometer makes Node allocate).
+ */
+async function allocations(session, client, v, { streams }) {
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 64, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  let received = 0;
+  let reads = 0;
+  for (let i = 0; i < streams; i++) {
+    const got = await consume(client, { usage: v.usage });
+    received += got.chunks;
+  }
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  const self = new Map();
+  const under = new Map();
+  let total = 0;
+  const walk = (node, owner) => {
+    const { functionName, url, lineNumber, columnNumber } = node.callFrame;
+    const name = functionName || '(anonymous)';
+    const file = url.replace(/^file:\/\/.*\/node_modules\//, '').replace(/^file:\/\/.*\/\.snapshot\//, '');
+    const here = `${name} ${original(url, lineNumber, columnNumber) ?? `${file}:${lineNumber + 1}`}`;
+    const mine = category(url, name) === 'inferometer' ? here : owner;
+    if (node.selfSize > 0) {
+      self.set(here, (self.get(here) ?? 0) + node.selfSize / received);
+      const key = mine ?? '(not under an inferometer function)';
+      under.set(key, (under.get(key) ?? 0) + node.selfSize / received);
+      total += node.selfSize / received;
+    }
+    for (const c of node.children) walk(c, mine);
+  };
+  walk(profile.head, undefined);
+  return { received, reads, bytesPerChunk: total, self: [...self.entries()], under: [...under.entries()] };
 }
 
 const maps = new Map();
@@ -95,10 +135,39 @@ async function main() {
   const server = await startServer();
   const lines = [];
   try {
+    if (process.argv.includes('--alloc')) {
+      for (const pacing of ['paced', 'flooded']) {
+        const args = { port: server.port, pacing, chunks: 2000, streams: 4, warmup: 4, alloc: true };
+        const bare = await runChild('profile', 'bare@7', args);
+        const inf = await runChild('profile', VARIANT, args);
+        const bareSelf = new Map(bare.self);
+        const infSelf = new Map(inf.self);
+        const diff = [...new Set([...bareSelf.keys(), ...infSelf.keys()])]
+          .map((k) => [k, bareSelf.get(k) ?? 0, infSelf.get(k) ?? 0])
+          .filter(([, b, i]) => Math.abs(i - b) >= 4)
+          .sort((a, b) => b[2] - b[1] - (a[2] - a[1]));
+        lines.push(
+          `### ${pacing}: bytes allocated per chunk (sampled every 64 bytes, collected objects included), 4 streams of 2000 chunks, openai 7, ${VARIANT}`,
+          '',
+          `bare ${bare.bytesPerChunk.toFixed(0)} B/chunk, inferometer ${inf.bytesPerChunk.toFixed(0)} B/chunk (+${(inf.bytesPerChunk - bare.bytesPerChunk).toFixed(0)}).`,
+          '',
+          'By the innermost inferometer function on the stack (inferometer run):',
+          '',
+          table(['inferometer function', 'B/chunk'], inf.under.sort((a, b) => b[1] - a[1]).slice(0, 20).map(([k, b]) => [k, fixed(b, 0)])),
+          '',
+          'By allocating function, inferometer minus bare (|difference| >= 4 B):',
+          '',
+          table(['function', 'bare B/chunk', 'inferometer B/chunk', 'difference'], diff.slice(0, 30).map(([k, b, i]) => [k, fixed(b, 0), fixed(i, 0), fixed(i - b, 0)])),
+          '',
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return;
+    }
     for (const [pacing, streams] of [['flooded', 12], ['paced', 6]]) {
       const args = { port: server.port, pacing, chunks: 2000, streams, warmup: 4, intervalUs: 50 };
       const bare = await runChild('profile', 'bare@7', args);
-      const inf = await runChild('profile', 'inferometer@7', args);
+      const inf = await runChild('profile', VARIANT, args);
       const bareSelf = new Map(bare.self);
       const infSelf = new Map(inf.self);
       const sum = (rows) => rows.reduce((a, [, r]) => a + r.us, 0);

@@ -36,6 +36,7 @@ const OPENAI_BASE = { 7: new URL('./package.json', import.meta.url), 6: new URL(
 export const VARIANTS = {
   bare: { label: 'bare openai SDK', majors: [7, 6] },
   inferometer: { label: 'inferometer (all defaults)', majors: [7, 6] },
+  'inferometer-sdk': { label: 'inferometer (all defaults), MeterProvider from inferometer/sdk', majors: [7] },
   'inferometer-nousage': { label: 'inferometer (injectStreamUsage: false)', majors: [7] },
   'inferometer-baseline': { label: 'inferometer (all defaults), baseline dist', majors: [7, 6], baseline: true },
   otel: { label: '@opentelemetry/instrumentation-openai', pkg: '@opentelemetry/instrumentation-openai', majors: [6], unsupported: 'patches openai >=4.19.0 <7 only' },
@@ -64,13 +65,13 @@ export const referenceOf = (id) => {
  */
 export const SCENARIO_VARIANTS = {
   cpu: {
-    full: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
-    quick: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
+    full: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
+    quick: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
   },
   cpuOnce: { full: ['openlit@7'], quick: [] },
   memory: {
-    full: ['bare@7', 'inferometer@7', 'inferometer-nousage@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
-    quick: ['bare@7', 'inferometer@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6'],
+    full: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
+    quick: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6'],
   },
 };
 
@@ -125,9 +126,16 @@ export async function setupVariant(id) {
     case 'bare':
       break;
     case 'inferometer':
+    case 'inferometer-sdk':
     case 'inferometer-nousage': {
-      // README: register your MeterProvider; instrument() records through the global one.
-      metering();
+      // README: register your MeterProvider (an app's own, or inferometer/sdk's createMeterProvider,
+      // which exports the chunk gaps from per-stream totals); instrument() records through the global one.
+      if (name === 'inferometer-sdk') {
+        reader = new MemoryReader();
+        (await loadInferometer({ entry: 'sdk' })).createMeterProvider({ readers: [reader] });
+      } else {
+        metering();
+      }
       const { instrument } = await loadInferometer({ baseline: VARIANTS[name].baseline === true });
       const options = name === 'inferometer-nousage' ? { injectStreamUsage: false } : undefined;
       wrap = (client) => instrument(client, options);

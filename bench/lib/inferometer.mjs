@@ -46,13 +46,16 @@ export function snapshot(dist = DEFAULT_DIST, { baseline = false } = {}) {
   return from;
 }
 
-/** The inferometer module under test: the snapshot that run.mjs (or profile.mjs) made; `baseline`: the baseline's. */
-export function loadInferometer({ baseline = false } = {}) {
+/**
+ * The inferometer module under test: the snapshot that run.mjs (or profile.mjs) made; `baseline`:
+ * the baseline's; `entry: 'sdk'`: its `inferometer/sdk` entry point instead of the main one.
+ */
+export function loadInferometer({ baseline = false, entry = 'index' } = {}) {
   const name = baseline ? 'BENCH_INFEROMETER_BASELINE' : 'BENCH_INFEROMETER';
   if (process.env[name] === undefined) {
     throw new Error(baseline
       ? 'BENCH_INFEROMETER_BASELINE is not set: give run.mjs --baseline-dist DIR (or BENCH_DIST_BASELINE=DIR), which snapshots that dist for the inferometer-baseline variant'
       : 'BENCH_INFEROMETER is not set: run the bench through run.mjs (npm run bench*), which builds and snapshots inferometer');
   }
-  return import(process.env[name]);
+  return import(entry === 'index' ? process.env[name] : process.env[name].replace(/index\.js$/, `${entry}.js`));
 }

@@ -1,4 +1,5 @@
 import type { Attributes, Counter, Histogram, MeterProvider, UpDownCounter } from '@opentelemetry/api';
+import { type ChunkGapSink, chunkGapStoreOf } from './chunk-gap-store.js';
 import { QuotaStore } from '../ratelimit/quota-store.js';
 import * as sc from '../semconv.js';
 import { HISTOGRAMS, type HistogramSpec } from './histograms.js';
@@ -8,7 +9,12 @@ export interface Instruments {
   readonly duration: Histogram;
   readonly tokenUsage: Histogram;
   readonly timeToFirstChunk: Histogram;
-  readonly timePerOutputChunk: Histogram;
+  /**
+   * The per-chunk gaps' histogram; undefined where the provider's readers take the gaps from a
+   * {@link ChunkGapSink} instead (set up by `inferometer/sdk`).
+   */
+  readonly timePerOutputChunk: Histogram | undefined;
+  readonly chunkGaps: ChunkGapSink | undefined;
   readonly timeToFirstToken: Histogram;
   readonly timePerOutputToken: Histogram;
   readonly outputSpeed: Histogram;
@@ -40,6 +46,7 @@ export function instrumentsFor(provider: MeterProvider, version: string): Instru
 function create(provider: MeterProvider, version: string): Instruments {
   const meter = provider.getMeter('inferometer', version);
   const quotas = new QuotaStore();
+  const chunkGaps = chunkGapStoreOf(provider);
   observeQuotas(meter, quotas);
   const histogram = (spec: HistogramSpec) =>
     meter.createHistogram(spec.name, {
@@ -51,7 +58,9 @@ function create(provider: MeterProvider, version: string): Instruments {
     duration: histogram(HISTOGRAMS.duration),
     tokenUsage: histogram(HISTOGRAMS.tokenUsage),
     timeToFirstChunk: histogram(HISTOGRAMS.timeToFirstChunk),
-    timePerOutputChunk: histogram(HISTOGRAMS.timePerOutputChunk),
+    // Not made where a store takes the gaps: an instrument with no data could still be exported empty.
+    timePerOutputChunk: chunkGaps === undefined ? histogram(HISTOGRAMS.timePerOutputChunk) : undefined,
+    chunkGaps,
     timeToFirstToken: histogram(HISTOGRAMS.timeToFirstToken),
     timePerOutputToken: histogram(HISTOGRAMS.timePerOutputToken),
     outputSpeed: histogram(HISTOGRAMS.outputSpeed),

@@ -110,10 +110,13 @@ export class MetricRecorder {
       if (r.firstChunkAt >= 0) m.timeToFirstChunk.record(seconds(r.firstChunkAt - r.start), attrs);
       if (measured.timeToFirstToken !== undefined) m.timeToFirstToken.record(measured.timeToFirstToken, attrs);
       if (r.gaps !== undefined) {
-        // One OTel record per chunk (the distribution must stay exact), with the fewest
-        // attributes: the SDK hashes every attribute on every record (bench/RESULTS.md: ~0.4 us each).
         const chunkAttrs = chunkAttributes(attrs);
-        r.gaps.replay((s) => m.timePerOutputChunk.record(s, chunkAttrs));
+        // Set up by inferometer/sdk: the stream's gaps are added per bucket, and the readers export
+        // the totals. Else one OTel record per gap (the distribution must stay exact), with the
+        // fewest attributes: the SDK hashes every attribute on every record (~0.4 us each).
+        const histogram = m.timePerOutputChunk;
+        if (m.chunkGaps !== undefined) m.chunkGaps.add(chunkAttrs, r.gaps);
+        else if (histogram !== undefined) r.gaps.replay((s) => histogram.record(s, chunkAttrs));
       }
       if (measured.maxChunkGap !== undefined) m.maxChunkGap.record(measured.maxChunkGap, attrs);
       if (measured.timePerOutputToken !== undefined) m.timePerOutputToken.record(measured.timePerOutputToken, attrs);

@@ -4,9 +4,11 @@
  * through inferometer.
  */
 import { metrics } from '@opentelemetry/api';
-import { AggregationType, type IMetricReader, MeterProvider, type MeterProviderOptions, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { AggregationType, type IMetricReader, InstrumentType, MeterProvider, type MeterProviderOptions, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { configError, InferometerConfigError } from '../errors.js';
+import { attachChunkGapStore, ChunkGapStore } from '../metrics/chunk-gap-store.js';
 import { HISTOGRAMS } from '../metrics/histograms.js';
+import { exportChunkGaps } from './chunk-gap-producer.js';
 
 /** How inferometer's histograms are aggregated. */
 export type HistogramKind =
@@ -73,13 +75,31 @@ export interface MeterProviderSetup extends ViewsOptions {
  */
 export function createMeterProvider(setup: MeterProviderSetup): MeterProvider {
   validateSetup(setup);
+  const ownViews = views(setup);
+  // The per-chunk gaps are exported from per-stream totals rather than recorded once per chunk
+  // (src/metrics/chunk-gap-store.ts), where the result is the same: explicit buckets, and no view
+  // of the app's own that could reshape that histogram.
+  const store = (setup.histograms ?? 'explicit') === 'explicit' && !(setup.views ?? []).some(selectsChunkGaps) ? new ChunkGapStore() : undefined;
+  if (store !== undefined) exportChunkGaps(setup.readers, store);
   const provider = new MeterProvider({
     readers: setup.readers,
-    views: [...views(setup), ...(setup.views ?? [])],
+    views: [...ownViews, ...(setup.views ?? [])],
     ...(setup.resource !== undefined ? { resource: setup.resource } : {}),
   });
+  if (store !== undefined) attachChunkGapStore(provider, store);
   if (setup.global !== false) metrics.setGlobalMeterProvider(provider);
   return provider;
+}
+
+/** Whether a view could select the per-chunk gap histogram (its selectors unset, a wildcard, or matching). */
+function selectsChunkGaps(view: ViewOptions): boolean {
+  const name = view.instrumentName;
+  return (
+    (view.meterName === undefined || view.meterName === 'inferometer') &&
+    (name === undefined || /[*?]/.test(name) || name === HISTOGRAMS.timePerOutputChunk.name) &&
+    (view.instrumentType === undefined || view.instrumentType === InstrumentType.HISTOGRAM) &&
+    (view.instrumentUnit === undefined || view.instrumentUnit === HISTOGRAMS.timePerOutputChunk.unit)
+  );
 }
 
 // Validation, in the one message form of ../config.ts.

@@ -9,6 +9,23 @@ const MIN = 2 * N;
 const MAX = 3 * N;
 
 /**
+ * The gaps of many streams as one explicit-bucket histogram data point holds them (ms): counts
+ * per bucket of the same boundaries, and the count, sum, min and max over all.
+ */
+export interface GapTotals {
+  readonly counts: number[];
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** Empty totals, to add streams to with {@link GapHistogram.addTo}. */
+export function emptyGapTotals(): GapTotals {
+  return { counts: new Array<number>(N).fill(0), count: 0, sum: 0, min: Infinity, max: -Infinity };
+}
+
+/**
  * The per-chunk gaps of one stream, kept per histogram bucket (count, sum, min, max) in one
  * Float64Array: a stream of any length holds 60 numbers (480 bytes) instead of one per chunk,
  * and the hot path does a short scan and four stores instead of an OTel `record`.
@@ -38,6 +55,23 @@ export class GapHistogram {
   /** The number of gaps per bucket (bucket i: (BOUNDS[i-1], BOUNDS[i]]; the last: above them all). */
   counts(): number[] {
     return Array.from(this.#v.subarray(COUNT, COUNT + N));
+  }
+
+  /**
+   * Adds this stream's gaps to `totals`: the same bucket counts, count, sum, min and max as one
+   * record per gap would give a histogram with these boundaries. Work per bucket, not per gap.
+   */
+  addTo(totals: GapTotals): void {
+    const v = this.#v;
+    for (let i = 0; i < N; i++) {
+      const n = v[COUNT + i]!;
+      if (n === 0) continue;
+      totals.counts[i]! += n;
+      totals.count += n;
+      totals.sum += v[SUM + i]!;
+      if (v[MIN + i]! < totals.min) totals.min = v[MIN + i]!;
+      if (v[MAX + i]! > totals.max) totals.max = v[MAX + i]!;
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import {
+  AggregationTemporality,
   DataPointType,
   type HistogramMetricData,
   MeterProvider,
@@ -7,6 +8,7 @@ import {
   MetricReader,
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
+import { createMeterProvider } from '../../src/sdk/index.js';
 
 /** A MetricReader that collects on demand: the real OTel SDK, nothing exported anywhere. */
 class CollectingReader extends MetricReader {
@@ -72,10 +74,22 @@ export class Snapshot {
   }
 }
 
-/** A real OTel MeterProvider with an in-memory reader; `collect()` reads cumulative totals. */
-export function createTestMeter(): { meterProvider: MeterProvider; collect(): Promise<Snapshot>; shutdown(): Promise<void> } {
-  const reader = new CollectingReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
+/**
+ * How the test's MeterProvider is set up: by `inferometer/sdk`'s createMeterProvider (the chunk
+ * gaps exported from per-stream totals), or as an app that brings its own SDK does (the chunk
+ * gaps recorded through the plain API).
+ */
+export type TestSdk = 'inferometer-sdk' | 'plain-sdk';
+
+/** A real OTel MeterProvider with an in-memory reader; `collect()` reads totals (cumulative unless `temporality: 'delta'`). */
+export function createTestMeter(
+  sdk: TestSdk = 'inferometer-sdk',
+  temporality: 'cumulative' | 'delta' = 'cumulative',
+): { meterProvider: MeterProvider; collect(): Promise<Snapshot>; shutdown(): Promise<void> } {
+  const reader = new CollectingReader(
+    temporality === 'delta' ? { aggregationTemporalitySelector: () => AggregationTemporality.DELTA } : undefined,
+  );
+  const meterProvider = sdk === 'plain-sdk' ? new MeterProvider({ readers: [reader] }) : createMeterProvider({ readers: [reader], global: false });
   return {
     meterProvider,
     async collect() {
