@@ -131,7 +131,7 @@ export async function run(ctx) {
       const overheadUs = median(byId[id].map((r, i) => r[pacing].cpuUs - bare[i][pacing].cpuUs));
       const bytes = allocated[id]?.[pacing].bytesPerChunk;
       const bareBytes = allocated[referenceOf(id)]?.[pacing].bytesPerChunk;
-      summary[id][pacing] = { ratio: s, overheadUs, cpuUs: median(cpu), bytes };
+      summary[id][pacing] = { ratio: s, overheadUs, cpuUs: median(cpu), bytes, bytesOverBare: bytes === undefined || bareBytes === undefined ? undefined : bytes - bareBytes };
       rowsBy[pacing].push([
         once.includes(id) ? `${VARIANTS[name].label} (1 round of 2 streams: its per-request tokenizer dominates)` : VARIANTS[name].label,
         byId[id][0].openai,

@@ -23,6 +23,8 @@ export interface MeterConfig {
   readonly fetch: typeof globalThis.fetch | undefined;
   readonly workloads: CappedSet;
   readonly errorCodes: CappedSet;
+  /** {@link admitErrorCode} for this configuration (made once, not per request). */
+  readonly admitErrorCode: (code: string) => string;
   readonly recorder: MetricRecorder;
   /** Origins that refused the usage option inferometer added: they are not asked again. */
   readonly usageRejectedBy: Set<string>;
@@ -82,7 +84,7 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
       ? () => instrumentsFor(meterProvider, VERSION)
       : () => instrumentsFor(metrics.getMeterProvider(), VERSION);
 
-  return {
+  const config: MeterConfig = {
     workload,
     provider,
     injectStreamUsage,
@@ -93,11 +95,13 @@ export function resolveConfig(options: MeterOptions | undefined, allowFetch: boo
     errorCodes: new CappedSet(MAX_ERROR_CODES, () =>
       warnOnce('error-code-cap', `more than ${MAX_ERROR_CODES} distinct provider error codes: further ones are recorded as _OTHER`),
     ),
+    admitErrorCode: (code) => admitErrorCode(config, code),
     recorder: new MetricRecorder(instruments, new PriceBook({ ...DEFAULT_PRICES, ...prices }), slo),
     usageRejectedBy: new Set(),
     linkRetries,
     linker: new RetryLinker(),
   };
+  return config;
 }
 
 /** Bounds a provider error code for `error.type`; an unusable one becomes `_OTHER`. */

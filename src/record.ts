@@ -2,6 +2,11 @@ import type { Attributes } from '@opentelemetry/api';
 import type { GapHistogram } from './stream/gap-histogram.js';
 import type { Usage } from './usage.js';
 
+/** Where a finished record goes (the metric recorder). */
+export interface FinishListener {
+  requestFinished(record: RequestRecord): void;
+}
+
 /** How a request ended, from the app's point of view. */
 export type Outcome = 'success' | 'error' | 'cancelled';
 
@@ -42,18 +47,18 @@ export class RequestRecord {
   /** Input tokens guessed from the prompt, used only when no usage arrives. */
   estimatedInputTokens: number | undefined = undefined;
 
-  readonly #onFinish: (record: RequestRecord) => void;
+  readonly #listener: FinishListener;
 
   constructor(
     attributes: Attributes,
     streaming: boolean,
     start: number,
-    onFinish: (record: RequestRecord) => void,
+    listener: FinishListener,
   ) {
     this.attributes = attributes;
     this.streaming = streaming;
     this.start = start;
-    this.#onFinish = onFinish;
+    this.#listener = listener;
   }
 
   get finished(): boolean {
@@ -75,6 +80,6 @@ export class RequestRecord {
       // OpenAI-style servers stream) and input from the prompt's length, and say so.
       this.usage = { input: this.estimatedInputTokens, cacheRead: 0, cacheWrite: 0, output: this.outputChunks, reasoning: 0, estimated: true };
     }
-    this.#onFinish(this);
+    this.#listener.requestFinished(this);
   }
 }

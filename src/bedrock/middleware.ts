@@ -1,5 +1,4 @@
 import type { MeterConfig } from '../config.js';
-import { admitErrorCode } from '../config.js';
 import { reportInternalError, warnOnce } from '../diag.js';
 import { abortedByTimeout, classifyFetchError } from '../fetch/classify.js';
 import { prepareRequest } from '../fetch/prepare.js';
@@ -182,7 +181,7 @@ function beginAttempt(config: MeterConfig, context: object, request: HttpRequest
   }
   let record = state.record;
   if (record === undefined || record.finished) {
-    record = new RequestRecord(prepared.attributes, described.request.stream, performance.now(), (r) => config.recorder.requestFinished(r));
+    record = new RequestRecord(prepared.attributes, described.request.stream, performance.now(), config.recorder);
     record.estimatedInputTokens = described.request.estimatedInputTokens;
     state.record = record;
     config.recorder.requestStarted(prepared.attributes);
@@ -227,7 +226,7 @@ function readResponse(config: MeterConfig, metered: Metered, response: HttpRespo
   }
   const { protocol } = prepared.described!;
   const contentType = (response.headers['content-type'] ?? '').toLowerCase();
-  const sink = new RecordSink(record, (code) => admitErrorCode(config, code));
+  const sink = new RecordSink(record, config.admitErrorCode);
   let reader: BodyReader;
   if (protocol.messages !== undefined && contentType.includes(BINARY_EVENT_STREAM)) {
     record.streaming = true;

@@ -1,5 +1,4 @@
 import type { MeterConfig } from '../config.js';
-import { admitErrorCode } from '../config.js';
 import { reportInternalError } from '../diag.js';
 import { RequestRecord } from '../record.js';
 import { type RetryScope, currentRetryScope } from '../request/retry-scope.js';
@@ -43,9 +42,7 @@ export function createMeteredFetch(config: MeterConfig, underlying: () => Fetch)
         if (key !== undefined && config.linker.waiting) record = config.linker.take(key);
       }
       if (record === undefined || record.finished) {
-        record = new RequestRecord(prepared.attributes, prepared.described.request.stream, performance.now(), (r) =>
-          config.recorder.requestFinished(r),
-        );
+        record = new RequestRecord(prepared.attributes, prepared.described.request.stream, performance.now(), config.recorder);
         record.estimatedInputTokens = prepared.described.request.estimatedInputTokens;
         if (scope !== undefined) scope.record = record;
         config.recorder.requestStarted(prepared.attributes);
@@ -135,7 +132,7 @@ async function attempt(
     }
     const { protocol, request } = prepared.described!;
     const contentType = response.headers.get('content-type')?.toLowerCase() ?? '';
-    const sink = new RecordSink(record, (code) => admitErrorCode(config, code));
+    const sink = new RecordSink(record, config.admitErrorCode);
     const timedOut = (): boolean => abortedByTimeout(signal, performance.now() - attemptStart, deadlineMs);
     if (protocol.messages !== undefined && contentType.includes(BINARY_EVENT_STREAM)) {
       record.streaming = true;

@@ -44,10 +44,10 @@ export class BlockSplitter {
   #hasCR = false;
 
   /**
-   * Appends `text` and calls `onBlock` for every block it completes, in order; `lfOnly` says
+   * Appends `text` and calls `blocks.block()` for every block it completes, in order; `lfOnly` says
    * the block has no CR, `taken` how many of its first characters {@link takeAhead} handed out.
    */
-  push(text: string, onBlock: OnBlock): void {
+  push(text: string, blocks: BlockSink): void {
     let i = 0;
     if (this.#afterCR && text.charCodeAt(0) === LF) {
       // The second half of a CRLF split across pushes: the line already ended at the CR. The LF
@@ -55,24 +55,24 @@ export class BlockSplitter {
       i = 1;
     }
     if (text.length > 0) this.#afterCR = false;
-    if (text.indexOf('\r', i) === -1) this.#pushLf(text, i, onBlock);
-    else this.#pushAny(text, i, onBlock);
+    if (text.indexOf('\r', i) === -1) this.#pushLf(text, i, blocks);
+    else this.#pushAny(text, i, blocks);
   }
 
   /** `text` has no CR from `i` on. */
-  #pushLf(text: string, i: number, onBlock: OnBlock): void {
+  #pushLf(text: string, i: number, blocks: BlockSink): void {
     let start = 0;
     const n = text.length;
     // An empty line right at the start of this text ends the block of earlier pushes.
     if (this.#atLineStart && i < n && text.charCodeAt(i) === LF) {
-      this.#end(text, start, i + 1, onBlock);
+      this.#end(text, start, i + 1, blocks);
       start = i + 1;
       i = start;
     }
     for (let at = text.indexOf('\n\n', i); at !== -1; at = text.indexOf('\n\n', start)) {
       // Text from `start` to the pair holds something (or the block holds earlier text): an event.
       this.#open ||= at > start;
-      this.#end(text, start, at + 2, onBlock);
+      this.#end(text, start, at + 2, blocks);
       start = at + 2;
     }
     if (start < n) {
@@ -84,7 +84,7 @@ export class BlockSplitter {
   }
 
   /** Any text, a character at a time from `i`. */
-  #pushAny(text: string, i: number, onBlock: OnBlock): void {
+  #pushAny(text: string, i: number, blocks: BlockSink): void {
     let start = 0;
     const n = text.length;
     for (; i < n; i++) {
@@ -106,7 +106,7 @@ export class BlockSplitter {
         // An empty line: it ends the block, if there is one. An empty line with nothing before
         // it ends no event, and its text goes with the next block.
         if (this.#open) {
-          this.#end(text, start, end, onBlock);
+          this.#end(text, start, end, blocks);
           start = end;
         }
       } else {
@@ -123,7 +123,7 @@ export class BlockSplitter {
   }
 
   /** The block under way ends at `text[end]`: hand it out if it holds an event, and start anew. */
-  #end(text: string, start: number, end: number, onBlock: OnBlock): void {
+  #end(text: string, start: number, end: number, blocks: BlockSink): void {
     const pieces = this.#pieces;
     const tail = text.slice(start, end);
     const open = this.#open;
@@ -132,7 +132,7 @@ export class BlockSplitter {
     const taken = this.#taken;
     this.#reset();
     this.#atLineStart = true;
-    if (open) onBlock(block, lfOnly, taken);
+    if (open) blocks.block(block, lfOnly, taken);
   }
 
   #reset(): void {
@@ -231,5 +231,7 @@ export class BlockSplitter {
   }
 }
 
-/** Called with each complete block (see {@link BlockSplitter.push}). */
-export type OnBlock = (block: string, lfOnly: boolean, taken: number) => void;
+/** Takes each complete block (see {@link BlockSplitter.push}). */
+export interface BlockSink {
+  block(block: string, lfOnly: boolean, taken: number): void;
+}

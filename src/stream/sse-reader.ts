@@ -4,7 +4,7 @@ import type { RequestRecord } from '../record.js';
 import { ERROR_NOT_EVENT_STREAM } from '../semconv.js';
 import type { BodyReader } from './body-reader.js';
 import type { RecordSink } from './record-sink.js';
-import { BlockSplitter } from './sse-blocks.js';
+import { type BlockSink, BlockSplitter } from './sse-blocks.js';
 import { hasData } from './sse-events.js';
 
 /** What the SSE reader needs beyond the record, the protocol's event reader and the sink. */
@@ -24,6 +24,8 @@ export interface SseReaderOptions {
 }
 
 const STREAMING: TextDecodeOptions = { stream: true };
+/** Decodes whole chunks of streams that have cut no character between reads (a U+FEFF after the start is text). */
+const plain = new TextDecoder('utf-8', { ignoreBOM: true });
 /**
  * How much of an event still under way is held back when usage is hidden (characters): the tail
  * in which what the protocol cuts out sits (OpenAI chat puts the member it cuts last, followed
@@ -47,75 +49,119 @@ const encoder = new TextEncoder();
  * as the protocol's reader returns them.
  */
 export function createSseReader(record: RequestRecord, events: EventReader, sink: RecordSink, options: SseReaderOptions): BodyReader {
-  const { hideUsage, cutMarker, declaredEventStream } = options;
-  const decoder = new TextDecoder();
-  const splitter = new BlockSplitter();
+  return new SseReader(record, events, sink, options);
+}
+
+/**
+ * The state of one SSE body in one object (a class: its methods live once on the prototype, where
+ * a dozen closures per stream held about 1 KB per open stream).
+ */
+class SseReader implements BodyReader, BlockSink {
+  readonly #record: RequestRecord;
+  readonly #events: EventReader;
+  readonly #sink: RecordSink;
+  readonly #hideUsage: boolean;
+  readonly #cutMarker: string | undefined;
+  readonly #declaredEventStream: boolean;
+  /** Made at the first bytes that end inside a UTF-8 sequence (most streams never need one). */
+  #decoder: TextDecoder | undefined = undefined;
+  readonly #splitter = new BlockSplitter();
   /** Whether the body held any bytes, and any SSE event (a block with a data field). */
-  let sawBytes = false;
-  let sawEvent = false;
+  #sawBytes = false;
+  #sawEvent = false;
   /** Text for the app from the blocks of the current chunk, when hiding usage. */
-  let out = '';
+  #out = '';
+
+  constructor(record: RequestRecord, events: EventReader, sink: RecordSink, options: SseReaderOptions) {
+    this.#record = record;
+    this.#events = events;
+    this.#sink = sink;
+    this.#hideUsage = options.hideUsage;
+    this.#cutMarker = options.cutMarker;
+    this.#declaredEventStream = options.declaredEventStream;
+  }
+
+  push(chunk: Uint8Array, at: number): Uint8Array | null {
+    this.#sink.at = at;
+    const first = !this.#sawBytes;
+    this.#sawBytes ||= chunk.byteLength > 0;
+    this.#splitter.push(this.#decode(chunk, first), this);
+    if (!this.#hideUsage) return chunk;
+    // An event longer than the read-ahead: hand the app its head now, as the bare SDK would
+    // have it, and keep back only the tail, where what the protocol cuts out sits.
+    if (this.#cutMarker !== undefined) this.#out += this.#splitter.takeAhead(HELD_BACK_CHARS, this.#cutMarker, MARKER_MARGIN);
+    // Line ends that belong to no event (the LF of a CRLF that ended the last one) go on at once:
+    // the app's decoder may be waiting on them to see that event end.
+    this.#out += this.#splitter.takeIdle();
+    return this.#takeOut();
+  }
+
+  end(at: number): Uint8Array | null {
+    this.#sink.at = at;
+    const tail = this.#decoder?.decode() ?? '';
+    const splitter = this.#splitter;
+    if (tail !== '') splitter.push(tail, this);
+    // The app's SSE decoder dispatches an event the stream ended in the middle of: so do we.
+    const taken = splitter.taken;
+    const last = splitter.flush();
+    if (last !== '') {
+      // Read it as ended, but forward it as it came (without the empty line that ends it here).
+      const forward = this.#read(`${last}\n\n`, false);
+      if (this.#hideUsage && forward !== '') this.#out += taken === 0 ? forward.slice(0, -2) : rest(last, forward.slice(0, -2), taken);
+    }
+    this.#events.end();
+    // A body that is not SSE and holds not one event (JSON, text or HTML for a streamed request):
+    // the app's stream yielded nothing of what it asked for.
+    const sink = this.#sink;
+    if (!this.#declaredEventStream && this.#sawBytes && !this.#sawEvent && sink.errorType === undefined) sink.errorType = ERROR_NOT_EVENT_STREAM;
+    return this.#hideUsage ? this.#takeOut() : null;
+  }
+
+  get complete(): boolean {
+    return this.#sink.completed;
+  }
+
+  get errorType(): string | undefined {
+    return this.#sink.errorType;
+  }
+
+  /** One complete block, from the splitter. */
+  block(block: string, lfOnly: boolean, taken: number): void {
+    const forward = this.#read(block, lfOnly);
+    if (this.#hideUsage) this.#out += taken === 0 ? forward : rest(block, forward, taken);
+  }
+
+  /**
+   * The text of `chunk`. While every chunk so far ended in an ASCII byte (nothing held between
+   * reads), one that does too is decoded on its own, by a decoder shared by all streams; from the
+   * first that does not (a character may be cut between reads), or a body that opens with a
+   * byte-order mark (not text, dropped), the stream's own streaming decoder takes over.
+   */
+  #decode(chunk: Uint8Array, first: boolean): string {
+    if (this.#decoder === undefined) {
+      const n = chunk.byteLength;
+      if (n === 0 || (chunk[n - 1]! < 0x80 && !(first && chunk[0] === 0xef))) return plain.decode(chunk);
+      // Made after the start, it must not take a U+FEFF at its own start for a byte-order mark.
+      this.#decoder = first ? new TextDecoder() : new TextDecoder('utf-8', { ignoreBOM: true });
+    }
+    return this.#decoder.decode(chunk, STREAMING);
+  }
 
   /** One complete block: returns what the app gets for it when usage is hidden. */
-  const read = (block: string, lfOnly: boolean): string => {
-    if (!sawEvent && hasData(block)) {
-      sawEvent = true;
-      if (Number.isNaN(record.firstChunkAt)) record.firstChunkAt = sink.at;
+  #read(block: string, lfOnly: boolean): string {
+    if (!this.#sawEvent && hasData(block)) {
+      this.#sawEvent = true;
+      if (Number.isNaN(this.#record.firstChunkAt)) this.#record.firstChunkAt = this.#sink.at;
     }
-    return events.read(block, lfOnly);
-  };
+    return this.#events.read(block, lfOnly);
+  }
 
-  const onBlock = (block: string, lfOnly: boolean, taken: number): void => {
-    const forward = read(block, lfOnly);
-    if (hideUsage) out += taken === 0 ? forward : rest(block, forward, taken);
-  };
-
-  const takeOut = (): Uint8Array | null => {
+  #takeOut(): Uint8Array | null {
+    const out = this.#out;
     if (out === '') return null;
-    const bytes = encoder.encode(out);
-    out = '';
-    return bytes;
-  };
-
-  return {
-    push(chunk, at) {
-      sink.at = at;
-      sawBytes ||= chunk.byteLength > 0;
-      splitter.push(decoder.decode(chunk, STREAMING), onBlock);
-      if (!hideUsage) return chunk;
-      // An event longer than the read-ahead: hand the app its head now, as the bare SDK would
-      // have it, and keep back only the tail, where what the protocol cuts out sits.
-      if (cutMarker !== undefined) out += splitter.takeAhead(HELD_BACK_CHARS, cutMarker, MARKER_MARGIN);
-      // Line ends that belong to no event (the LF of a CRLF that ended the last one) go on at once:
-      // the app's decoder may be waiting on them to see that event end.
-      out += splitter.takeIdle();
-      return takeOut();
-    },
-    end(at) {
-      sink.at = at;
-      const tail = decoder.decode();
-      if (tail !== '') splitter.push(tail, onBlock);
-      // The app's SSE decoder dispatches an event the stream ended in the middle of: so do we.
-      const taken = splitter.taken;
-      const last = splitter.flush();
-      if (last !== '') {
-        // Read it as ended, but forward it as it came (without the empty line that ends it here).
-        const forward = read(`${last}\n\n`, false);
-        if (hideUsage && forward !== '') out += taken === 0 ? forward.slice(0, -2) : rest(last, forward.slice(0, -2), taken);
-      }
-      events.end();
-      // A body that is not SSE and holds not one event (JSON, text or HTML for a streamed request):
-      // the app's stream yielded nothing of what it asked for.
-      if (!declaredEventStream && sawBytes && !sawEvent && sink.errorType === undefined) sink.errorType = ERROR_NOT_EVENT_STREAM;
-      return hideUsage ? takeOut() : null;
-    },
-    get complete() {
-      return sink.completed;
-    },
-    get errorType() {
-      return sink.errorType;
-    },
-  };
+    this.#out = '';
+    return encoder.encode(out);
+  }
 }
 
 /**

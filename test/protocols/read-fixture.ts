@@ -34,7 +34,7 @@ export function readFixture(protocol: Protocol, name: string, pieceSize = Infini
     block++;
     reported.forwarded.push(events.read(b, lfOnly));
   };
-  for (let at = 0; at < text.length; at += Math.min(pieceSize, text.length)) splitter.push(text.slice(at, at + pieceSize), onBlock);
+  for (let at = 0; at < text.length; at += Math.min(pieceSize, text.length)) splitter.push(text.slice(at, at + pieceSize), { block: onBlock });
   const rest = splitter.flush();
   if (rest !== '') onBlock(`${rest}\n\n`, false);
   events.end();

@@ -763,6 +763,19 @@ describe('divergences the properties found, each as its smallest case', () => {
     expect(await appView(chat(metered()))).toEqual(expected);
   });
 
+  it('default mode: a U+FEFF that starts a network chunk after the first is text, not a byte-order mark', async () => {
+    // Both ways the reader decodes: a chunk on its own (the first ends on ASCII), and the streaming
+    // decoder it switches to at a chunk that ends inside a character (the BOM's first byte alone).
+    const event = Buffer.from(`data: ${CHUNK('\uFEFFb')}\n\n`);
+    const at = event.indexOf(0xef);
+    for (const writes of [[event.subarray(0, at), event.subarray(at)], [event.subarray(0, at), event.subarray(at, at + 1), event.subarray(at + 1)]]) {
+      server.handle(() => ({ writes: [`data: ${CHUNK('a')}\n\n`, ...writes, 'data: [DONE]\n\n'], pauseMs: 10 }));
+      const expected = await appView(chat(bare()));
+      expect(texts(expected)).toEqual(['a', '\uFEFFb']);
+      expect(await appView(chat(metered()))).toEqual(expected);
+    }
+  });
+
   it('default mode: an `event:` field without data reaches the SDK (which throws there) as it would without inferometer', async () => {
     server.handle(() => ({ writes: [`data: ${CHUNK('a')}\n\n`, 'event: ping\n\n', `data: ${CHUNK('b')}\n\n`, 'data: [DONE]\n\n'] }));
     const expected = await appView(chat(bare()));

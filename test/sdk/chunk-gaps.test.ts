@@ -7,7 +7,7 @@ import { instrumentsFor } from '../../src/metrics/instruments.js';
 import { MetricRecorder } from '../../src/metrics/recorder.js';
 import { RequestRecord } from '../../src/record.js';
 import * as sc from '../../src/semconv.js';
-import { createMeterProvider } from '../../src/sdk/index.js';
+import { createMeterProvider, type MeterProviderSetup } from '../../src/sdk/index.js';
 import { GapHistogram } from '../../src/stream/gap-histogram.js';
 import { VERSION } from '../../src/version.js';
 import { createTestMeter, type TestSdk } from '../support/metrics.ts';
@@ -31,7 +31,7 @@ const chat = (workload: string): Attributes => ({
 /** Finishes one streamed request with these chunk gaps (ms) through the real recorder. */
 function finishStream(provider: MeterProvider, attributes: Attributes, gaps: number[]): void {
   const recorder = new MetricRecorder(() => instrumentsFor(provider, VERSION), new PriceBook({}), {});
-  const record = new RequestRecord(attributes, true, 0, (r) => recorder.requestFinished(r));
+  const record = new RequestRecord(attributes, true, 0, recorder);
   record.firstChunkAt = record.firstOutputAt = 1;
   record.outputChunks = gaps.length + 1;
   record.gaps = new GapHistogram();
@@ -139,8 +139,8 @@ describe('the chunk gaps exported from per-stream totals (inferometer/sdk)', () 
     await provider.shutdown();
   });
 
-  it.each([
-    ['exponential histograms', { histograms: 'exponential' as const }, DataPointType.EXPONENTIAL_HISTOGRAM],
+  it.each<[string, Omit<MeterProviderSetup, 'readers'>, DataPointType]>([
+    ['exponential histograms', { histograms: 'exponential' }, DataPointType.EXPONENTIAL_HISTOGRAM],
     ['an app view on that histogram', { views: [{ instrumentName: GAPS, aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.5] } } }] }, DataPointType.HISTOGRAM],
     ['an app view on every instrument', { views: [{ instrumentName: '*', attributesProcessors: [] }] }, DataPointType.HISTOGRAM],
   ])('step aside for %s: the gaps are then recorded through the API, as the views say', async (_case, options, type) => {

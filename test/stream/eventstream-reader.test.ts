@@ -20,7 +20,7 @@ import { collectUntil, createTestMeter } from '../support/metrics.ts';
  */
 
 function reader() {
-  const record = new RequestRecord({}, true, 0, () => undefined);
+  const record = new RequestRecord({}, true, 0, { requestFinished: () => undefined });
   const sink = new RecordSink(record, (code) => code);
   const read: StreamMessage[] = [];
   let ended = 0;

@@ -8,9 +8,11 @@ function split(parts: string[]): { blocks: string[]; lfOnly: boolean[]; rest: st
   const blocks: string[] = [];
   const lfOnly: boolean[] = [];
   for (const part of parts) {
-    splitter.push(part, (block, lf) => {
-      blocks.push(block);
-      lfOnly.push(lf);
+    splitter.push(part, {
+      block: (block, lf) => {
+        blocks.push(block);
+        lfOnly.push(lf);
+      },
     });
   }
   return { blocks, lfOnly, rest: splitter.flush() };
@@ -64,7 +66,7 @@ describe('BlockSplitter', () => {
     const blocks: Array<[string, number]> = [];
     let ahead = '';
     for (let at = 0; at < event.length; at += 97) {
-      splitter.push(event.slice(at, at + 97), (block, _lf, taken) => blocks.push([block, taken]));
+      splitter.push(event.slice(at, at + 97), { block: (block, _lf, taken) => blocks.push([block, taken]) });
       const taken = splitter.takeAhead(100, '"usage"', 10);
       if (blocks.length === 0) expect(splitter.taken).toBe(ahead.length + taken.length);
       ahead += taken;
@@ -88,7 +90,7 @@ describe('BlockSplitter', () => {
       let ahead = '';
       let taken = -1;
       for (let at = 0; at < event.length; at += size) {
-        splitter.push(event.slice(at, at + size), (_block, _lf, t) => (taken = t));
+        splitter.push(event.slice(at, at + size), { block: (_block, _lf, t) => (taken = t) });
         ahead += splitter.takeAhead(30, '"usage"', 20);
       }
       expect(taken).toBe(ahead.length);
@@ -104,7 +106,7 @@ describe('BlockSplitter', () => {
       let ahead = '';
       // Pushes cut between code points, as decoded text always is.
       for (let at = 0; at < event.length; at += 38) {
-        splitter.push(event.slice(at, at + 38), () => {});
+        splitter.push(event.slice(at, at + 38), { block: () => {} });
         const taken = splitter.takeAhead(keep, '"usage"', 0);
         if (taken !== '') expect(taken.charCodeAt(taken.length - 1)).not.toBe(0xd83d);
         ahead += taken;
@@ -116,13 +118,13 @@ describe('BlockSplitter', () => {
   it('hands on at once the LF of a CRLF that ended the last block, and nothing of a block begun', () => {
     const splitter = new BlockSplitter();
     const blocks: string[] = [];
-    splitter.push('data: a\r\n\r', (b) => blocks.push(b));
+    splitter.push('data: a\r\n\r', { block: (b) => blocks.push(b) });
     expect(blocks).toEqual(['data: a\r\n\r']);
-    splitter.push('\n', (b) => blocks.push(b));
+    splitter.push('\n', { block: (b) => blocks.push(b) });
     expect(splitter.takeIdle()).toBe('\n');
-    splitter.push('data: b\r\n', (b) => blocks.push(b));
+    splitter.push('data: b\r\n', { block: (b) => blocks.push(b) });
     expect(splitter.takeIdle()).toBe('');
-    splitter.push('\r\n', (b) => blocks.push(b));
+    splitter.push('\r\n', { block: (b) => blocks.push(b) });
     expect(blocks).toEqual(['data: a\r\n\r', 'data: b\r\n\r\n']);
   });
 

@@ -56,27 +56,50 @@ function chatRequest(operation: string, body: JsonObject | undefined): ProtocolR
  * usage-only chunk is left out and the `"usage":null` member of the others cut out in place.
  */
 function events(sink: ResponseSink, hideUsage: boolean): EventReader {
-  const parse = createBlockParser();
-  let sawOutput = false;
-  let complete = false;
-  /** Whether the last two chunks gave a finish_reason, to judge a stream that ends without [DONE]. */
-  let lastFinished = false;
-  let previousFinished = false;
+  return new ChatEvents(sink, hideUsage);
+}
 
-  const output = (): void => {
-    sawOutput = true;
-    sink.output();
-  };
+/** The state of one chat stream in one object (its methods once on the prototype, not closures per stream). */
+class ChatEvents implements EventReader {
+  readonly #sink: ResponseSink;
+  readonly #hideUsage: boolean;
+  readonly #parse = createBlockParser();
+  #sawOutput = false;
+  #complete = false;
+  /** Whether the last two chunks gave a finish_reason, to judge a stream that ends without [DONE]. */
+  #lastFinished = false;
+  #previousFinished = false;
+
+  constructor(sink: ResponseSink, hideUsage: boolean) {
+    this.#sink = sink;
+    this.#hideUsage = hideUsage;
+  }
+
+  read(block: string, lfOnly: boolean): string {
+    return this.#sawOutput && lfOnly && block.startsWith('data:') ? this.#readChunk(block) : this.#readSlowly(block);
+  }
+
+  end(): void {
+    // A stream that ends without [DONE] is still complete if one of its last two chunks said
+    // why it stopped (the usage chunk may follow the finish chunk).
+    if (!this.#complete && (this.#lastFinished || this.#previousFinished)) this.#sink.complete();
+  }
+
+  #output(): void {
+    this.#sawOutput = true;
+    this.#sink.output();
+  }
 
   /** A chunk's data, parsed. Returns false to leave the block out (the hidden usage chunk). */
-  const inspect = (data: string): boolean => {
+  #inspect(data: string): boolean {
+    const sink = this.#sink;
     if (data === '[DONE]') {
-      complete = true;
+      this.#complete = true;
       sink.complete();
       return true;
     }
-    previousFinished = lastFinished;
-    lastFinished = FINISH.test(data);
+    this.#previousFinished = this.#lastFinished;
+    this.#lastFinished = FINISH.test(data);
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
@@ -94,19 +117,21 @@ function events(sink: ResponseSink, hideUsage: boolean): EventReader {
     const usage = normalizeUsage(chunk['usage']);
     if (usage !== undefined) {
       sink.usage(usage);
-      if (EMPTY_CHOICES.test(data)) return !hideUsage; // the usage-only chunk: no output
+      if (EMPTY_CHOICES.test(data)) return !this.#hideUsage; // the usage-only chunk: no output
     }
     // Before the first output a chunk must carry some; after it every chunk counts, parsed or
     // not (so the count does not depend on which path read it), but a finish chunk without output.
     const choices = Array.isArray(chunk['choices']) ? (chunk['choices'] as unknown[]) : [];
-    if (choices.some(carriesOutput) || (sawOutput && !choices.some(finished))) output();
+    if (choices.some(carriesOutput) || (this.#sawOutput && !choices.some(finished))) this.#output();
     return true;
-  };
+  }
 
   /** Any block, interpreted by eventsource-parser. */
-  const readSlowly = (block: string): string => {
+  #readSlowly(block: string): string {
+    const hideUsage = this.#hideUsage;
+    const parse = this.#parse;
     let keep = true;
-    for (const event of parse(block)) keep = inspect(event.data) && keep;
+    for (const event of parse(block)) keep = this.#inspect(event.data) && keep;
     if (!hideUsage || !keep) return hideUsage ? '' : block;
     if (block.indexOf('"usage"') === -1) return block;
     const events = parse(block);
@@ -124,7 +149,7 @@ function events(sink: ResponseSink, hideUsage: boolean): EventReader {
     // ... else write the one event anew: the same event type, id and data; comments inside the
     // block are left out.
     return serialize(event, stripped);
-  };
+  }
 
   /**
    * Hot path: an ordinary chunk after the first output, in an LF-framed stream: two substring
@@ -132,43 +157,34 @@ function events(sink: ResponseSink, hideUsage: boolean): EventReader {
    * from the end for `"finish_reason"`. Anything unusual (a usage object, an error event, a
    * usage member it cannot cut out cleanly) goes the slow way.
    */
-  const readChunk = (block: string): string => {
+  #readChunk(block: string): string {
     // Exactly `[DONE]`, as the SDK takes it: `data: [DONE] ` (a trailing space) is not the end.
     if (block === DONE || block === DONE_NO_SPACE) {
-      complete = true;
-      sink.complete();
+      this.#complete = true;
+      this.#sink.complete();
       return block;
     }
     let forward = block;
     const usageAt = block.lastIndexOf('"usage"');
     if (usageAt !== -1) {
       const value = valueAt(block, usageAt + 7);
-      if (value === -1 || !block.startsWith('null', value)) return readSlowly(block);
-      if (hideUsage) {
+      if (value === -1 || !block.startsWith('null', value)) return this.#readSlowly(block);
+      if (this.#hideUsage) {
         const cut = withoutMember(block, usageAt, value + 4);
-        if (cut === undefined) return readSlowly(block);
+        if (cut === undefined) return this.#readSlowly(block);
         forward = cut;
       }
     }
-    if (block.indexOf('"choices"') === -1) return readSlowly(block);
+    if (block.indexOf('"choices"') === -1) return this.#readSlowly(block);
     const finishAt = block.lastIndexOf('"finish_reason"');
     const finishValue = finishAt === -1 ? -1 : valueAt(block, finishAt + 15);
     // The finish chunk (a string, not null) usually carries no output: parse it, once a stream.
-    if (finishValue !== -1 && block.charCodeAt(finishValue) === 34) return readSlowly(block);
-    previousFinished = lastFinished;
-    lastFinished = false;
-    sink.output();
+    if (finishValue !== -1 && block.charCodeAt(finishValue) === 34) return this.#readSlowly(block);
+    this.#previousFinished = this.#lastFinished;
+    this.#lastFinished = false;
+    this.#sink.output();
     return forward;
-  };
-
-  return {
-    read: (block, lfOnly) => (sawOutput && lfOnly && block.startsWith('data:') ? readChunk(block) : readSlowly(block)),
-    end() {
-      // A stream that ends without [DONE] is still complete if one of its last two chunks said
-      // why it stopped (the usage chunk may follow the finish chunk).
-      if (!complete && (lastFinished || previousFinished)) sink.complete();
-    },
-  };
+  }
 }
 
 /** OpenAI chat completions and legacy completions. */

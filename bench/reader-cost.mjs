@@ -1,0 +1,98 @@
+// `npm run bench:reader`: what inferometer's SSE reader (decode, split into events, the OpenAI chat
+// reader, usage hiding, the record) costs per chunk in isolation, with warm caches and with cold
+// ones. No network, no SDK: the paced bench stream (lib/sse-events.mjs, 8 events per network read
+// as the paced scenario delivers them, or 64 as a flooded read holds) is pushed through the reader
+// built from ../src. "Cold" touches 8 MB of other memory before each read, as the app, the SDK and
+// the idle millisecond between two network reads of a paced stream do; "warm" does not. The
+// difference is why a paced stream costs more per chunk than a flooded one: each network read runs
+// on cold caches, and every byte and instruction the reader touches per read costs more.
+import './lib/node-check.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fixed, table } from './lib/markdown.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const OUT = new URL('./.snapshot/reader-cost/', import.meta.url);
+
+/** The reader under test, bundled from ../src (it is internal: dist/ does not export it). */
+function bundle() {
+  mkdirSync(OUT, { recursive: true });
+  const entry = fileURLToPath(new URL('entry.ts', OUT));
+  const source = `
+export { createSseReader } from '${ROOT}src/stream/sse-reader.ts';
+export { RecordSink } from '${ROOT}src/stream/record-sink.ts';
+export { RequestRecord } from '${ROOT}src/record.ts';
+export { openaiChat } from '${ROOT}src/protocols/openai/chat.ts';
+`;
+  writeFileSync(entry, source);
+  const outfile = fileURLToPath(new URL('reader.mjs', OUT));
+  execFileSync(process.execPath, [`${ROOT}node_modules/esbuild/bin/esbuild`, entry, '--bundle', '--platform=node', '--format=esm', `--outfile=${outfile}`, '--log-level=warning', '--external:@opentelemetry/api', '--external:eventsource-parser'], { cwd: ROOT, stdio: 'inherit' });
+  return pathToFileURL(outfile).href;
+}
+
+const CHUNKS = 2000;
+const other = new Float64Array(1 << 20); // 8 MB of someone else's memory
+let sum = 0;
+const touchOther = () => {
+  for (let i = 0; i < other.length; i += 8) sum += other[i]++;
+};
+
+/** CPU time (us) per chunk spent in the reader's push(), for one set-up, median of `rounds` streams. */
+async function measure(mod, { hide, perRead, cold, rounds }) {
+  const { sseEvents } = await import('./lib/sse-events.mjs');
+  const events = sseEvents(1, CHUNKS, true);
+  const reads = [];
+  for (let i = 0; i < events.length; i += perRead) reads.push(new Uint8Array(Buffer.concat(events.slice(i, i + perRead))));
+  const stream = () => {
+    const record = new mod.RequestRecord({}, true, 0, { requestFinished() {} });
+    const sink = new mod.RecordSink(record, (c) => c);
+    const reader = mod.createSseReader(record, mod.openaiChat.events(sink, hide), sink, { hideUsage: hide, cutMarker: hide ? '"usage"' : undefined, declaredEventStream: true });
+    let us = 0;
+    for (const r of reads) {
+      if (cold) touchOther();
+      const chunk = r.slice(); // a fresh buffer per read, as the network gives
+      const t0 = process.cpuUsage();
+      reader.push(chunk, performance.now());
+      const t = process.cpuUsage(t0);
+      us += t.user + t.system;
+    }
+    reader.end(performance.now());
+    return us / CHUNKS;
+  };
+  for (let i = 0; i < 50; i++) stream(); // warm-up: optimised code
+  const out = [];
+  for (let i = 0; i < rounds; i++) out.push(stream());
+  out.sort((a, b) => a - b);
+  return out[Math.floor(out.length / 2)];
+}
+
+/** The cost of the two process.cpuUsage() calls around each read, to take off. */
+function clockCost() {
+  const n = 200_000;
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) process.cpuUsage(process.cpuUsage());
+  const t = process.cpuUsage(t0);
+  return (t.user + t.system) / n;
+}
+
+const mod = await import(bundle());
+const clock = clockCost();
+const rows = [];
+for (const perRead of [8, 64]) {
+  for (const hide of [true, false]) {
+    const warm = (await measure(mod, { hide, perRead, cold: false, rounds: 31 })) - clock / perRead;
+    const cold = (await measure(mod, { hide, perRead, cold: true, rounds: 11 })) - clock / perRead;
+    rows.push([`${perRead} events per read`, hide ? 'hidden (all defaults)' : 'not hidden (app asks, or injectStreamUsage: false)', fixed(warm, 3), fixed(cold, 3), `${fixed(cold / warm, 1)}x`, fixed((cold - warm) * perRead, 2)]);
+  }
+}
+process.stdout.write(
+  [
+    `# The SSE reader alone, per chunk (Node ${process.version}; ${CHUNKS}-chunk paced bench stream; clock cost ${fixed(clock, 2)} us per read taken off)`,
+    '',
+    table(['network reads', 'injected usage', 'warm caches us/chunk', 'cold caches us/chunk', 'cold / warm', 'cold - warm, us per read'], rows),
+    '',
+    `(checksum ${sum > 0 ? 'ok' : 'n/a'})`,
+    '',
+  ].join('\n'),
+);
