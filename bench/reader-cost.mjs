@@ -7,7 +7,7 @@
 // difference is why a paced stream costs more per chunk than a flooded one: each network read runs
 // on cold caches, and every byte and instruction the reader touches per read costs more.
 import './lib/node-check.mjs';
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fixed, table } from './lib/markdown.mjs';
@@ -27,7 +27,9 @@ export { openaiChat } from '${ROOT}src/protocols/openai/chat.ts';
 `;
   writeFileSync(entry, source);
   const outfile = fileURLToPath(new URL('reader.mjs', OUT));
-  execFileSync(process.execPath, [`${ROOT}node_modules/esbuild/bin/esbuild`, entry, '--bundle', '--platform=node', '--format=esm', `--outfile=${outfile}`, '--log-level=warning', '--external:@opentelemetry/api', '--external:eventsource-parser'], { cwd: ROOT, stdio: 'inherit' });
+  // esbuild, as the repository's tsup brings it.
+  const { buildSync } = createRequire(`${ROOT}package.json`)('esbuild');
+  buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning', external: ['@opentelemetry/api', 'eventsource-parser'] });
   return pathToFileURL(outfile).href;
 }
 

@@ -44,6 +44,12 @@ export interface EventReader {
   read(block: string, lfOnly: boolean): string;
   /** The body ended (after its last block): the protocol's rule for a stream without its terminal event. */
   end(): void;
+  /**
+   * Optional: after a `read()` whose return value is the block with one range of characters cut
+   * out, that range (`start` to `end`, not included); else undefined. It lets the body reader cut
+   * the same bytes out of the network chunk in place instead of encoding the text anew.
+   */
+  readonly cut?: { readonly start: number; readonly end: number } | undefined;
 }
 
 /** One message of a binary event stream (`application/vnd.amazon.eventstream`): its string headers and its payload. */

@@ -132,7 +132,7 @@ export class BlockSplitter {
     const taken = this.#taken;
     this.#reset();
     this.#atLineStart = true;
-    if (open) blocks.block(block, lfOnly, taken);
+    if (open) blocks.block(block, lfOnly, taken, end);
   }
 
   #reset(): void {
@@ -216,6 +216,11 @@ export class BlockSplitter {
     return text;
   }
 
+  /** How many characters the splitter holds (of the block under way, or line ends between blocks). */
+  get pending(): number {
+    return this.#length;
+  }
+
   /** How many characters of the block under way {@link takeAhead} handed out. */
   get taken(): number {
     return this.#taken;
@@ -233,5 +238,6 @@ export class BlockSplitter {
 
 /** Takes each complete block (see {@link BlockSplitter.push}). */
 export interface BlockSink {
-  block(block: string, lfOnly: boolean, taken: number): void;
+  /** `end`: where the block ends in the text of the push that completed it (just past its last character). */
+  block(block: string, lfOnly: boolean, taken: number, end: number): void;
 }

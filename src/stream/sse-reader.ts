@@ -71,6 +71,14 @@ class SseReader implements BodyReader, BlockSink {
   #sawEvent = false;
   /** Text for the app from the blocks of the current chunk, when hiding usage. */
   #out = '';
+  /**
+   * While hiding usage: the current chunk's text, when it can be handed on as its own bytes with
+   * ranges cut out in place ({@link #inPlace}); undefined when it is handed on as text.
+   */
+  #text: string | undefined = undefined;
+  /** Where the next block starts in {@link #text}, and the ranges to cut out of it: start, end, start, end, … */
+  #at = 0;
+  readonly #cuts: number[] = [];
 
   constructor(record: RequestRecord, events: EventReader, sink: RecordSink, options: SseReaderOptions) {
     this.#record = record;
@@ -85,19 +93,44 @@ class SseReader implements BodyReader, BlockSink {
     this.#sink.at = at;
     const first = !this.#sawBytes;
     this.#sawBytes ||= chunk.byteLength > 0;
-    this.#splitter.push(this.#decode(chunk, first), this);
-    if (!this.#hideUsage) return chunk;
+    const text = this.#decode(chunk, first);
+    const splitter = this.#splitter;
+    if (!this.#hideUsage) {
+      splitter.push(text, this);
+      return chunk;
+    }
+    // The chunk's own bytes can be handed on, with what the protocol cuts out cut out in place,
+    // when its text starts with a block (nothing held from the last chunk) and is ASCII (one
+    // character per byte, none cut between chunks): the paced common case, which then allocates
+    // nothing per chunk here where encoding the text anew allocated it twice over.
+    const ascii = text.length === chunk.byteLength && (chunk.byteLength === 0 || chunk[0]! < 0x80);
+    this.#text = ascii && splitter.pending === 0 && this.#out === '' ? text : undefined;
+    this.#at = 0;
+    this.#cuts.length = 0;
+    splitter.push(text, this);
+    const held = splitter.pending;
     // An event longer than the read-ahead: hand the app its head now, as the bare SDK would
     // have it, and keep back only the tail, where what the protocol cuts out sits.
-    if (this.#cutMarker !== undefined) this.#out += this.#splitter.takeAhead(HELD_BACK_CHARS, this.#cutMarker, MARKER_MARGIN);
+    const ahead = this.#cutMarker === undefined ? '' : splitter.takeAhead(HELD_BACK_CHARS, this.#cutMarker, MARKER_MARGIN);
     // Line ends that belong to no event (the LF of a CRLF that ended the last one) go on at once:
     // the app's decoder may be waiting on them to see that event end.
-    this.#out += this.#splitter.takeIdle();
+    const idle = splitter.takeIdle();
+    if (this.#text !== undefined) {
+      this.#text = undefined;
+      // What the splitter holds is the end of this text; what it hands on of it comes first.
+      const handed = text.length - held;
+      // Empty lines after the last block that end no event go nowhere, as on the text path.
+      if (handed > this.#at) this.#cuts.push(this.#at, handed);
+      return cutInPlace(chunk, handed + ahead.length + idle.length, this.#cuts);
+    }
+    this.#out += ahead;
+    this.#out += idle;
     return this.#takeOut();
   }
 
   end(at: number): Uint8Array | null {
     this.#sink.at = at;
+    this.#text = undefined; // (set only inside push(), which a failure may have left)
     const tail = this.#decoder?.decode() ?? '';
     const splitter = this.#splitter;
     if (tail !== '') splitter.push(tail, this);
@@ -126,9 +159,30 @@ class SseReader implements BodyReader, BlockSink {
   }
 
   /** One complete block, from the splitter. */
-  block(block: string, lfOnly: boolean, taken: number): void {
+  block(block: string, lfOnly: boolean, taken: number, end: number): void {
     const forward = this.#read(block, lfOnly);
-    if (this.#hideUsage) this.#out += taken === 0 ? forward : rest(block, forward, taken);
+    if (!this.#hideUsage) return;
+    if (this.#text !== undefined) {
+      // In place: the block as it came, without it (a block to leave out), or without one range.
+      const at = end - block.length;
+      // Empty lines before it that end no event go nowhere, as on the text path.
+      if (at > this.#at) this.#cuts.push(this.#at, at);
+      this.#at = end;
+      if (forward === block) return;
+      if (forward === '') {
+        this.#cuts.push(at, at + block.length);
+        return;
+      }
+      const cut = this.#events.cut;
+      if (cut !== undefined && cut.end - cut.start === block.length - forward.length) {
+        this.#cuts.push(at + cut.start, at + cut.end);
+        return;
+      }
+      // Changed otherwise: this chunk goes on as text, from the blocks before this one.
+      this.#out = withoutRanges(this.#text, at, this.#cuts);
+      this.#text = undefined;
+    }
+    this.#out += taken === 0 ? forward : rest(block, forward, taken);
   }
 
   /**
@@ -162,6 +216,34 @@ class SseReader implements BodyReader, BlockSink {
     this.#out = '';
     return encoder.encode(out);
   }
+}
+
+/**
+ * `chunk`'s first `length` bytes without the ranges in `cuts` (start, end, … in order, none
+ * overlapping), moved together in place; null if nothing is left. Only bytes nobody else holds:
+ * the network chunk the tap read, which the app never sees as it came.
+ */
+function cutInPlace(chunk: Uint8Array, length: number, cuts: readonly number[]): Uint8Array | null {
+  if (cuts.length === 0) return length === chunk.byteLength ? chunk : length === 0 ? null : chunk.subarray(0, length);
+  let to = cuts[0]!;
+  for (let i = 0; i < cuts.length; i += 2) {
+    const from = cuts[i + 1]!;
+    const until = i + 2 < cuts.length ? cuts[i + 2]! : length;
+    chunk.copyWithin(to, from, until);
+    to += until - from;
+  }
+  return to === 0 ? null : chunk.subarray(0, to);
+}
+
+/** `text` up to `end` without the ranges in `cuts` (start, end, … in order). */
+function withoutRanges(text: string, end: number, cuts: readonly number[]): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < cuts.length; i += 2) {
+    out += text.slice(from, cuts[i]!);
+    from = cuts[i + 1]!;
+  }
+  return out + text.slice(from, end);
 }
 
 /**

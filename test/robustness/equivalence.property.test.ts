@@ -776,6 +776,21 @@ describe('divergences the properties found, each as its smallest case', () => {
     }
   });
 
+  it('default mode: an empty line before the hidden usage chunk, in the same network chunk as [DONE], leaves [DONE] whole', async () => {
+    // The chunk's bytes go on with the usage chunk cut out in place: the empty line before it ends
+    // no event (it goes nowhere, as when the chunk goes on as text), and must not shift the cut.
+    const usageChunk = `{"id":"chatcmpl-fixed","object":"chat.completion.chunk","created":1700000000,"model":"${CHAT_MODEL}","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`;
+    server.handle((req) => {
+      const asked = (req.body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
+      const last = asked ? `\ndata: ${usageChunk}\n\ndata: [DONE]\n\n` : '\ndata: [DONE]\n\n';
+      return { writes: [`data: ${CHUNK('a')}\n\n`, last], end: 'destroy', endDelayMs: 5 };
+    });
+    const expected = await appView(chat(bare()));
+    expect(texts(expected)).toEqual(['a']);
+    expect(expected.error).toBeUndefined();
+    expect(await appView(chat(metered()))).toEqual(expected);
+  });
+
   it('default mode: an `event:` field without data reaches the SDK (which throws there) as it would without inferometer', async () => {
     server.handle(() => ({ writes: [`data: ${CHUNK('a')}\n\n`, 'event: ping\n\n', `data: ${CHUNK('b')}\n\n`, 'data: [DONE]\n\n'] }));
     const expected = await appView(chat(bare()));

@@ -4,7 +4,7 @@ import type { EventReader, JsonObject, Protocol, ProtocolRequest, ResponseSink }
 import { carriesOutput, finished } from './chat-output.js';
 import { errorCodeOf, normalizeUsage } from './json-text.js';
 import { openaiRequest, readJson, readLargeJson, routeIs } from './request.js';
-import { USAGE_NULL, cutUsageNull, serialize, valueAt, withoutMember } from './usage-member.js';
+import { type CutRange, USAGE_NULL, cutUsageNull, memberRange, serialize, valueAt } from './usage-member.js';
 
 /*
  * OpenAI chat completions (`/chat/completions`) and legacy completions (`/completions`), as
@@ -69,6 +69,9 @@ class ChatEvents implements EventReader {
   /** Whether the last two chunks gave a finish_reason, to judge a stream that ends without [DONE]. */
   #lastFinished = false;
   #previousFinished = false;
+  /** What the last read() cut out of its block in place, if that is all it changed (see EventReader). */
+  cut: CutRange | undefined = undefined;
+  readonly #range: CutRange = { start: 0, end: 0 };
 
   constructor(sink: ResponseSink, hideUsage: boolean) {
     this.#sink = sink;
@@ -76,6 +79,7 @@ class ChatEvents implements EventReader {
   }
 
   read(block: string, lfOnly: boolean): string {
+    this.cut = undefined;
     return this.#sawOutput && lfOnly && block.startsWith('data:') ? this.#readChunk(block) : this.#readSlowly(block);
   }
 
@@ -170,9 +174,9 @@ class ChatEvents implements EventReader {
       const value = valueAt(block, usageAt + 7);
       if (value === -1 || !block.startsWith('null', value)) return this.#readSlowly(block);
       if (this.#hideUsage) {
-        const cut = withoutMember(block, usageAt, value + 4);
-        if (cut === undefined) return this.#readSlowly(block);
-        forward = cut;
+        const range = memberRange(block, usageAt, value + 4, this.#range);
+        if (range === undefined) return this.#readSlowly(block);
+        forward = block.slice(0, range.start) + block.slice(range.end);
       }
     }
     if (block.indexOf('"choices"') === -1) return this.#readSlowly(block);
@@ -183,6 +187,7 @@ class ChatEvents implements EventReader {
     this.#previousFinished = this.#lastFinished;
     this.#lastFinished = false;
     this.#sink.output();
+    if (forward !== block) this.cut = this.#range;
     return forward;
   }
 }

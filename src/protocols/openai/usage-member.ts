@@ -32,14 +32,35 @@ export function valueAt(text: string, i: number): number {
  * neighbour, or undefined when that comma is not on the same line.
  */
 export function withoutMember(text: string, keyAt: number, valueEnd: number): string | undefined {
+  const range = memberRange(text, keyAt, valueEnd);
+  return range === undefined ? undefined : text.slice(0, range.start) + text.slice(range.end);
+}
+
+/** A range of characters to cut out of a text: from `start` up to (not including) `end`. */
+export interface CutRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * The characters {@link withoutMember} cuts out (written into `into`, which is returned), or
+ * undefined when it would not cut.
+ */
+export function memberRange(text: string, keyAt: number, valueEnd: number, into: CutRange = { start: 0, end: 0 }): CutRange | undefined {
   let before = keyAt - 1;
   while (isBlank(text.charCodeAt(before))) before--;
-  if (text.charCodeAt(before) === COMMA) return text.slice(0, before) + text.slice(valueEnd);
+  if (text.charCodeAt(before) === COMMA) return set(into, before, valueEnd);
   let after = valueEnd;
   while (isBlank(text.charCodeAt(after))) after++;
-  if (text.charCodeAt(after) === COMMA) return text.slice(0, keyAt) + text.slice(after + 1);
-  if (text.charCodeAt(before) === 123 /* { */ && text.charCodeAt(after) === 125 /* } */) return text.slice(0, keyAt) + text.slice(valueEnd);
+  if (text.charCodeAt(after) === COMMA) return set(into, keyAt, after + 1);
+  if (text.charCodeAt(before) === 123 /* { */ && text.charCodeAt(after) === 125 /* } */) return set(into, keyAt, valueEnd);
   return undefined;
+}
+
+function set(range: CutRange, start: number, end: number): CutRange {
+  range.start = start;
+  range.end = end;
+  return range;
 }
 
 /**
