@@ -4,6 +4,7 @@ import type { RequestRecord } from '../record.js';
 import { ERROR_NOT_EVENT_STREAM } from '../semconv.js';
 import type { BodyReader } from './body-reader.js';
 import type { RecordSink } from './record-sink.js';
+import { compose, withoutRanges } from './byte-cuts.js';
 import { type BlockSink, BlockSplitter } from './sse-blocks.js';
 import { hasData } from './sse-events.js';
 
@@ -78,7 +79,13 @@ class SseReader implements BodyReader, BlockSink {
   #text: string | undefined = undefined;
   /** Where the next block starts in {@link #text}, and the ranges to cut out of it: start, end, start, end, … */
   #at = 0;
+  /** The bytes of the text the splitter holds, when they are the last chunk's last bytes (see push()). */
+  #carry: Uint8Array | undefined = undefined;
+  /** The carry the current chunk's text continues, while {@link #text} is set. */
+  #carried: Uint8Array | undefined = undefined;
   readonly #cuts: number[] = [];
+  /** How many numbers of {@link #cuts} are this chunk's (the array is reused, never shrunk: no allocation per read). */
+  #cutCount = 0;
 
   constructor(record: RequestRecord, events: EventReader, sink: RecordSink, options: SseReaderOptions) {
     this.#record = record;
@@ -103,10 +110,18 @@ class SseReader implements BodyReader, BlockSink {
     // when its text starts with a block (nothing held from the last chunk) and is ASCII (one
     // character per byte, none cut between chunks): the paced common case, which then allocates
     // nothing per chunk here where encoding the text anew allocated it twice over.
+    // The text the splitter holds from the last chunk counts too, when it is that chunk's last
+    // bytes, kept (`carry`): an event cut between two reads (every read but the first, flooded).
     const ascii = text.length === chunk.byteLength && (chunk.byteLength === 0 || chunk[0]! < 0x80);
-    this.#text = ascii && splitter.pending === 0 && this.#out === '' ? text : undefined;
-    this.#at = 0;
-    this.#cuts.length = 0;
+    const carry = this.#carry;
+    this.#carry = undefined;
+    const pending = splitter.pending;
+    const inPlace = ascii && this.#out === '' && splitter.taken === 0 && (pending === 0 || carry?.byteLength === pending);
+    this.#text = inPlace ? text : undefined;
+    this.#carried = inPlace ? carry : undefined;
+    // Positions count from the chunk's first byte; the carry's are negative.
+    this.#at = inPlace ? -pending : 0;
+    this.#cutCount = 0;
     splitter.push(text, this);
     const held = splitter.pending;
     // An event longer than the read-ahead: hand the app its head now, as the bare SDK would
@@ -115,13 +130,18 @@ class SseReader implements BodyReader, BlockSink {
     // Line ends that belong to no event (the LF of a CRLF that ended the last one) go on at once:
     // the app's decoder may be waiting on them to see that event end.
     const idle = splitter.takeIdle();
+    // What the splitter still holds, if it is this ASCII chunk's last bytes (and none was taken
+    // ahead), is kept as bytes for the next read: they stay as they are here on either path.
+    const rest = splitter.pending;
+    if (ascii && splitter.taken === 0 && rest > 0 && rest <= chunk.byteLength) this.#carry = chunk.subarray(chunk.byteLength - rest);
     if (this.#text !== undefined) {
       this.#text = undefined;
+      this.#carried = undefined;
       // What the splitter holds is the end of this text; what it hands on of it comes first.
       const handed = text.length - held;
       // Empty lines after the last block that end no event go nowhere, as on the text path.
-      if (handed > this.#at) this.#cuts.push(this.#at, handed);
-      return cutInPlace(chunk, handed + ahead.length + idle.length, this.#cuts);
+      if (handed > this.#at) this.#cut(this.#at, handed);
+      return compose(chunk, carry, -pending, handed + ahead.length + idle.length, this.#cuts, this.#cutCount);
     }
     this.#out += ahead;
     this.#out += idle;
@@ -131,6 +151,8 @@ class SseReader implements BodyReader, BlockSink {
   end(at: number): Uint8Array | null {
     this.#sink.at = at;
     this.#text = undefined; // (set only inside push(), which a failure may have left)
+    this.#carry = undefined;
+    this.#carried = undefined;
     const tail = this.#decoder?.decode() ?? '';
     const splitter = this.#splitter;
     if (tail !== '') splitter.push(tail, this);
@@ -166,21 +188,24 @@ class SseReader implements BodyReader, BlockSink {
       // In place: the block as it came, without it (a block to leave out), or without one range.
       const at = end - block.length;
       // Empty lines before it that end no event go nowhere, as on the text path.
-      if (at > this.#at) this.#cuts.push(this.#at, at);
+      if (at > this.#at) this.#cut(this.#at, at);
       this.#at = end;
       if (forward === block) return;
       if (forward === '') {
-        this.#cuts.push(at, at + block.length);
+        this.#cut(at, at + block.length);
         return;
       }
       const cut = this.#events.cut;
       if (cut !== undefined && cut.end - cut.start === block.length - forward.length) {
-        this.#cuts.push(at + cut.start, at + cut.end);
+        this.#cut(at + cut.start, at + cut.end);
         return;
       }
-      // Changed otherwise: this chunk goes on as text, from the blocks before this one.
-      this.#out = withoutRanges(this.#text, at, this.#cuts);
+      // Changed otherwise: this chunk goes on as text, from the blocks before this one (the
+      // carried bytes are ASCII: their text is one character per byte).
+      const carried = this.#carried === undefined ? '' : plain.decode(this.#carried);
+      this.#out = withoutRanges(carried + this.#text, -carried.length, at, this.#cuts, this.#cutCount);
       this.#text = undefined;
+      this.#carried = undefined;
     }
     this.#out += taken === 0 ? forward : rest(block, forward, taken);
   }
@@ -201,6 +226,12 @@ class SseReader implements BodyReader, BlockSink {
     return this.#decoder.decode(chunk, STREAMING);
   }
 
+  /** A range of this chunk's text to cut out (after those cut so far). */
+  #cut(start: number, end: number): void {
+    this.#cuts[this.#cutCount++] = start;
+    this.#cuts[this.#cutCount++] = end;
+  }
+
   /** One complete block: returns what the app gets for it when usage is hidden. */
   #read(block: string, lfOnly: boolean): string {
     if (!this.#sawEvent && hasData(block)) {
@@ -216,34 +247,6 @@ class SseReader implements BodyReader, BlockSink {
     this.#out = '';
     return encoder.encode(out);
   }
-}
-
-/**
- * `chunk`'s first `length` bytes without the ranges in `cuts` (start, end, … in order, none
- * overlapping), moved together in place; null if nothing is left. Only bytes nobody else holds:
- * the network chunk the tap read, which the app never sees as it came.
- */
-function cutInPlace(chunk: Uint8Array, length: number, cuts: readonly number[]): Uint8Array | null {
-  if (cuts.length === 0) return length === chunk.byteLength ? chunk : length === 0 ? null : chunk.subarray(0, length);
-  let to = cuts[0]!;
-  for (let i = 0; i < cuts.length; i += 2) {
-    const from = cuts[i + 1]!;
-    const until = i + 2 < cuts.length ? cuts[i + 2]! : length;
-    chunk.copyWithin(to, from, until);
-    to += until - from;
-  }
-  return to === 0 ? null : chunk.subarray(0, to);
-}
-
-/** `text` up to `end` without the ranges in `cuts` (start, end, … in order). */
-function withoutRanges(text: string, end: number, cuts: readonly number[]): string {
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < cuts.length; i += 2) {
-    out += text.slice(from, cuts[i]!);
-    from = cuts[i + 1]!;
-  }
-  return out + text.slice(from, end);
 }
 
 /**
