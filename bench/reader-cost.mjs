@@ -49,7 +49,7 @@ async function measure(mod, { hide, perRead, cold, rounds }) {
   const stream = () => {
     const record = new mod.RequestRecord({}, true, 0, { requestFinished() {} });
     const sink = new mod.RecordSink(record, (c) => c);
-    const reader = mod.createSseReader(record, mod.openaiChat.events(sink, hide), sink, { hideUsage: hide, cutMarker: hide ? '"usage"' : undefined, declaredEventStream: true });
+    const reader = mod.createSseReader(record, mod.openaiChat.events(sink, hide), sink, { hideUsage: hide, cutMarker: hide ? '"usage"' : undefined, declaredEventStream: true, ownsChunks: true });
     let us = 0;
     for (const r of reads) {
       if (cold) touchOther();

@@ -145,7 +145,13 @@ async function attempt(
     record.streaming = sse;
     const hideUsage = prepared.withoutInjection !== undefined && init === prepared.init;
     const reader = sse
-      ? createSseReader(record, protocol.events(sink, hideUsage), sink, { hideUsage, cutMarker: protocol.cutMarker, declaredEventStream })
+      ? createSseReader(record, protocol.events(sink, hideUsage), sink, {
+          hideUsage,
+          cutMarker: protocol.cutMarker,
+          declaredEventStream,
+          // A response of the platform's fetch is `basic` (or `cors`); one an app's fetch built is `default`.
+          ownsChunks: response.type === 'basic' || response.type === 'cors',
+        })
       : createJsonReader(protocol, sink);
     return tapBody(response, reader, record, signal, timedOut);
   } catch (error) {

@@ -26,12 +26,20 @@ function keep(start: number, stop: number): void {
 /**
  * The bytes from `from` to `end` without the first `cutCount / 2` ranges in `cuts` (start, end, … in order, none
  * overlapping), where positions from 0 are `chunk`'s and those below 0 are `carry`'s (its last
- * `-from` bytes); null if nothing is left. Written into `chunk` in place when they fit within
- * `end` (nearly always: what is cut out of a chunk outweighs the little carried into it), else
- * into a new array; `chunk` from `end` on is left as it is (the next read's carry). Only bytes
- * nobody else holds: the network chunk the tap read, which the app never sees as it came.
+ * `-from` bytes); null if nothing is left. With `inPlace`, written into `chunk` when they fit
+ * within `end` (nearly always: what is cut out of a chunk outweighs the little carried into it):
+ * only for bytes nobody else holds (a network chunk the tap read, which the app never sees as it
+ * came). Else into a new array. `chunk` from `end` on is left as it is (the next read's carry).
  */
-export function compose(chunk: Uint8Array, carry: Uint8Array | undefined, from: number, end: number, cuts: readonly number[], cutCount: number): Uint8Array | null {
+export function compose(
+  chunk: Uint8Array,
+  carry: Uint8Array | undefined,
+  from: number,
+  end: number,
+  cuts: readonly number[],
+  cutCount: number,
+  inPlace: boolean,
+): Uint8Array | null {
   if (from === 0 && cutCount === 0) return end === chunk.byteLength ? chunk : end <= 0 ? null : chunk.subarray(0, end);
   segmentCount = 0;
   composed = 0;
@@ -43,7 +51,7 @@ export function compose(chunk: Uint8Array, carry: Uint8Array | undefined, from: 
   keep(at, end);
   const length = composed;
   if (length === 0) return null;
-  if (length > end) {
+  if (!inPlace || length > end) {
     const out = new Uint8Array(length);
     for (let i = 0; i < segmentCount; i += 3) {
       const start = segments[i]!;

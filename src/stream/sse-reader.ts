@@ -22,6 +22,12 @@ export interface SseReaderOptions {
    * and holds no event is `not_event_stream`; one that says so is an interrupted stream.
    */
   readonly declaredEventStream: boolean;
+  /**
+   * The body's chunks were made for this read and nobody else holds them (a network response of
+   * the platform's fetch): what is cut out may be cut out of them in place. Else (a Response an
+   * app's own fetch built, whose chunks may be shared buffers) they are never written to.
+   */
+  readonly ownsChunks: boolean;
 }
 
 const STREAMING: TextDecodeOptions = { stream: true };
@@ -64,6 +70,7 @@ class SseReader implements BodyReader, BlockSink {
   readonly #hideUsage: boolean;
   readonly #cutMarker: string | undefined;
   readonly #declaredEventStream: boolean;
+  readonly #ownsChunks: boolean;
   /** Made at the first bytes that end inside a UTF-8 sequence (most streams never need one). */
   #decoder: TextDecoder | undefined = undefined;
   readonly #splitter = new BlockSplitter();
@@ -94,6 +101,7 @@ class SseReader implements BodyReader, BlockSink {
     this.#hideUsage = options.hideUsage;
     this.#cutMarker = options.cutMarker;
     this.#declaredEventStream = options.declaredEventStream;
+    this.#ownsChunks = options.ownsChunks;
   }
 
   push(chunk: Uint8Array, at: number): Uint8Array | null {
@@ -141,7 +149,7 @@ class SseReader implements BodyReader, BlockSink {
       const handed = text.length - held;
       // Empty lines after the last block that end no event go nowhere, as on the text path.
       if (handed > this.#at) this.#cut(this.#at, handed);
-      return compose(chunk, carry, -pending, handed + ahead.length + idle.length, this.#cuts, this.#cutCount);
+      return compose(chunk, carry, -pending, handed + ahead.length + idle.length, this.#cuts, this.#cutCount, this.#ownsChunks);
     }
     this.#out += ahead;
     this.#out += idle;

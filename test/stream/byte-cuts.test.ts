@@ -27,18 +27,19 @@ const scenario = fc
   });
 
 describe('compose: a network chunk without ranges, in place', () => {
-  it('gives the carry and the chunk without the cut ranges, whatever the ranges, and leaves the chunk after `end` as it was', () => {
+  it('gives the carry and the chunk without the cut ranges, whatever the ranges; leaves the chunk after `end` as it was, and all of it when not in place', () => {
     fc.assert(
-      fc.property(scenario, ({ carry, chunk, from, end, cuts }) => {
+      fc.property(scenario, fc.boolean(), ({ carry, chunk, from, end, cuts }, inPlace) => {
         const want = expected(carry, chunk, from, end, cuts);
         const tail = [...chunk.subarray(Math.max(end, 0))];
         const copy = Uint8Array.from(chunk);
-        const got = compose(copy, carry.length > 0 ? carry : undefined, from, end, cuts, cuts.length);
+        const got = compose(copy, carry.length > 0 ? carry : undefined, from, end, cuts, cuts.length, inPlace);
         expect(got === null ? [] : [...got]).toEqual(want);
         // The bytes from `end` on are the next read's carry: never written.
         expect([...copy.subarray(Math.max(end, 0))]).toEqual(tail);
-        // In place where it fits within `end`; a new array only where it does not.
-        if (got !== null && want.length <= end) expect(got.buffer).toBe(copy.buffer);
+        // In place where allowed and it fits within `end`; else never a byte of the chunk written.
+        if (!inPlace) expect([...copy]).toEqual([...chunk]);
+        else if (got !== null && want.length <= end) expect(got.buffer).toBe(copy.buffer);
       }),
       { numRuns: 3000 },
     );
@@ -46,8 +47,8 @@ describe('compose: a network chunk without ranges, in place', () => {
 
   it('hands back the chunk itself when nothing is cut and it all goes on', () => {
     const chunk = Uint8Array.from([1, 2, 3]);
-    expect(compose(chunk, undefined, 0, 3, [], 0)).toBe(chunk);
-    expect(compose(chunk, undefined, 0, 0, [], 0)).toBeNull();
+    expect(compose(chunk, undefined, 0, 3, [], 0, false)).toBe(chunk);
+    expect(compose(chunk, undefined, 0, 0, [], 0, false)).toBeNull();
   });
 });
 
