@@ -65,6 +65,9 @@ function counting(provider) {
           createHistogram: (...a) => wrap(meter.createHistogram(...a)),
           createCounter: (...a) => wrap(meter.createCounter(...a)),
           createUpDownCounter: (...a) => wrap(meter.createUpDownCounter(...a)),
+          // The rate-limit gauges are observed when the SDK collects, not recorded per request.
+          createObservableGauge: (...a) => meter.createObservableGauge(...a),
+          addBatchObservableCallback: (...a) => meter.addBatchObservableCallback(...a),
         };
       },
     },
