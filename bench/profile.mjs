@@ -49,7 +49,6 @@ async function allocations(session, client, v, { streams }) {
   await session.post('HeapProfiler.enable');
   await session.post('HeapProfiler.startSampling', { samplingInterval: 64, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   let received = 0;
-  let reads = 0;
   for (let i = 0; i < streams; i++) {
     const got = await consume(client, { usage: v.usage });
     received += got.chunks;
@@ -74,7 +73,7 @@ async function allocations(session, client, v, { streams }) {
     for (const c of node.children) walk(c, mine);
   };
   walk(profile.head, undefined);
-  return { received, reads, bytesPerChunk: total, self: [...self.entries()], under: [...under.entries()] };
+  return { received, bytesPerChunk: total, self: [...self.entries()], under: [...under.entries()] };
 }
 
 const maps = new Map();

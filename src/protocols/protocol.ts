@@ -45,9 +45,10 @@ export interface EventReader {
   /** The body ended (after its last block): the protocol's rule for a stream without its terminal event. */
   end(): void;
   /**
-   * Optional: after a `read()` whose return value is the block with one range of characters cut
-   * out, that range (`start` to `end`, not included); else undefined. It lets the body reader cut
-   * the same bytes out of the network chunk in place instead of encoding the text anew.
+   * Optional: after a `read()` that returned the block as it came, a range of its characters
+   * (`start` to `end`, not included) the app does not get: what it gets is the block without
+   * them. Undefined when the return value is all the app gets. The body reader cuts the range out
+   * of the network chunk in place, and builds no text for it.
    */
   readonly cut?: { readonly start: number; readonly end: number } | undefined;
 }

@@ -169,7 +169,7 @@ class SseReader implements BodyReader, BlockSink {
     const last = splitter.flush();
     if (last !== '') {
       // Read it as ended, but forward it as it came (without the empty line that ends it here).
-      const forward = this.#read(`${last}\n\n`, false);
+      const forward = this.#forward(`${last}\n\n`, false);
       if (this.#hideUsage && forward !== '') this.#out += taken === 0 ? forward.slice(0, -2) : rest(last, forward.slice(0, -2), taken);
     }
     this.#events.end();
@@ -190,22 +190,22 @@ class SseReader implements BodyReader, BlockSink {
 
   /** One complete block, from the splitter. */
   block(block: string, lfOnly: boolean, taken: number, end: number): void {
-    const forward = this.#read(block, lfOnly);
+    const returned = this.#read(block, lfOnly);
     if (!this.#hideUsage) return;
+    const cut = this.#events.cut;
     if (this.#text !== undefined) {
-      // In place: the block as it came, without it (a block to leave out), or without one range.
+      // In place: the block as it came, without one range, or without it (a block to leave out).
       const at = end - block.length;
       // Empty lines before it that end no event go nowhere, as on the text path.
       if (at > this.#at) this.#cut(this.#at, at);
       this.#at = end;
-      if (forward === block) return;
-      if (forward === '') {
-        this.#cut(at, at + block.length);
+      if (cut !== undefined) {
+        this.#cut(at + cut.start, at + cut.end);
         return;
       }
-      const cut = this.#events.cut;
-      if (cut !== undefined && cut.end - cut.start === block.length - forward.length) {
-        this.#cut(at + cut.start, at + cut.end);
+      if (returned === block) return;
+      if (returned === '') {
+        this.#cut(at, at + block.length);
         return;
       }
       // Changed otherwise: this chunk goes on as text, from the blocks before this one (the
@@ -215,6 +215,7 @@ class SseReader implements BodyReader, BlockSink {
       this.#text = undefined;
       this.#carried = undefined;
     }
+    const forward = cut === undefined ? returned : returned.slice(0, cut.start) + returned.slice(cut.end);
     this.#out += taken === 0 ? forward : rest(block, forward, taken);
   }
 
@@ -240,7 +241,14 @@ class SseReader implements BodyReader, BlockSink {
     this.#cuts[this.#cutCount++] = end;
   }
 
-  /** One complete block: returns what the app gets for it when usage is hidden. */
+  /** One complete block, as text: what the app gets for it when usage is hidden. */
+  #forward(block: string, lfOnly: boolean): string {
+    const returned = this.#read(block, lfOnly);
+    const cut = this.#events.cut;
+    return cut === undefined ? returned : returned.slice(0, cut.start) + returned.slice(cut.end);
+  }
+
+  /** One complete block: returns what the protocol's reader returns for it (see EventReader.cut). */
   #read(block: string, lfOnly: boolean): string {
     if (!this.#sawEvent && hasData(block)) {
       this.#sawEvent = true;

@@ -32,7 +32,10 @@ export function readFixture(protocol: Protocol, name: string, pieceSize = Infini
   const text = fixtureText(name);
   const onBlock = (b: string, lfOnly: boolean) => {
     block++;
-    reported.forwarded.push(events.read(b, lfOnly));
+    // What the app gets: the returned text, without the range the reader says it cut (EventReader.cut).
+    const returned = events.read(b, lfOnly);
+    const cut = events.cut;
+    reported.forwarded.push(cut === undefined ? returned : returned.slice(0, cut.start) + returned.slice(cut.end));
   };
   for (let at = 0; at < text.length; at += Math.min(pieceSize, text.length)) splitter.push(text.slice(at, at + pieceSize), { block: onBlock });
   const rest = splitter.flush();

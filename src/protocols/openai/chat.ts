@@ -69,7 +69,7 @@ class ChatEvents implements EventReader {
   /** Whether the last two chunks gave a finish_reason, to judge a stream that ends without [DONE]. */
   #lastFinished = false;
   #previousFinished = false;
-  /** What the last read() cut out of its block in place, if that is all it changed (see EventReader). */
+  /** What the app does not get of the block the last read() returned as it came (see EventReader). */
   cut: CutRange | undefined = undefined;
   readonly #range: CutRange = { start: 0, end: 0 };
 
@@ -168,15 +168,14 @@ class ChatEvents implements EventReader {
       this.#sink.complete();
       return block;
     }
-    let forward = block;
+    let cut: CutRange | undefined;
     const usageAt = block.lastIndexOf('"usage"');
     if (usageAt !== -1) {
       const value = valueAt(block, usageAt + 7);
       if (value === -1 || !block.startsWith('null', value)) return this.#readSlowly(block);
       if (this.#hideUsage) {
-        const range = memberRange(block, usageAt, value + 4, this.#range);
-        if (range === undefined) return this.#readSlowly(block);
-        forward = block.slice(0, range.start) + block.slice(range.end);
+        cut = memberRange(block, usageAt, value + 4, this.#range);
+        if (cut === undefined) return this.#readSlowly(block);
       }
     }
     if (block.indexOf('"choices"') === -1) return this.#readSlowly(block);
@@ -187,8 +186,8 @@ class ChatEvents implements EventReader {
     this.#previousFinished = this.#lastFinished;
     this.#lastFinished = false;
     this.#sink.output();
-    if (forward !== block) this.cut = this.#range;
-    return forward;
+    this.cut = cut;
+    return block;
   }
 }
 
