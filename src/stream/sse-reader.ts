@@ -115,11 +115,10 @@ class SseReader implements BodyReader, BlockSink {
       return chunk;
     }
     // The chunk's own bytes can be handed on, with what the protocol cuts out cut out in place,
-    // when its text starts with a block (nothing held from the last chunk) and is ASCII (one
-    // character per byte, none cut between chunks): the paced common case, which then allocates
-    // nothing per chunk here where encoding the text anew allocated it twice over.
-    // The text the splitter holds from the last chunk counts too, when it is that chunk's last
-    // bytes, kept (`carry`): an event cut between two reads (every read but the first, flooded).
+    // when it is ASCII (one character per byte, none cut between chunks) and the splitter holds
+    // nothing from the last chunk (paced: reads end with events), or holds that chunk's last
+    // bytes, kept as `carry` (flooded: an event cut between two reads). Encoding the text anew
+    // allocated every chunk twice over.
     const ascii = text.length === chunk.byteLength && (chunk.byteLength === 0 || chunk[0]! < 0x80);
     const carry = this.#carry;
     this.#carry = undefined;
