@@ -65,14 +65,14 @@ export class BlockSplitter {
     const n = text.length;
     // An empty line right at the start of this text ends the block of earlier pushes.
     if (this.#atLineStart && i < n && text.charCodeAt(i) === LF) {
-      this.#end(text, start, i + 1, blocks);
+      this.#end(text, start, i + 1, blocks, true);
       start = i + 1;
       i = start;
     }
     for (let at = text.indexOf('\n\n', i); at !== -1; at = text.indexOf('\n\n', start)) {
       // Text from `start` to the pair holds something (or the block holds earlier text): an event.
       this.#open ||= at > start;
-      this.#end(text, start, at + 2, blocks);
+      this.#end(text, start, at + 2, blocks, true);
       start = at + 2;
     }
     if (start < n) {
@@ -106,7 +106,7 @@ export class BlockSplitter {
         // An empty line: it ends the block, if there is one. An empty line with nothing before
         // it ends no event, and its text goes with the next block.
         if (this.#open) {
-          this.#end(text, start, end, blocks);
+          this.#end(text, start, end, blocks, false);
           start = end;
         }
       } else {
@@ -122,12 +122,15 @@ export class BlockSplitter {
     this.#length += piece.length;
   }
 
-  /** The block under way ends at `text[end]`: hand it out if it holds an event, and start anew. */
-  #end(text: string, start: number, end: number, blocks: BlockSink): void {
+  /**
+   * The block under way ends at `text[end]`: hand it out if it holds an event, and start anew.
+   * `tailWithoutCR`: the caller knows `text` has no CR here (the LF path), so it is not searched again.
+   */
+  #end(text: string, start: number, end: number, blocks: BlockSink, tailWithoutCR: boolean): void {
     const pieces = this.#pieces;
     const tail = text.slice(start, end);
     const open = this.#open;
-    const lfOnly = !this.#hasCR && tail.indexOf('\r') === -1;
+    const lfOnly = !this.#hasCR && (tailWithoutCR || tail.indexOf('\r') === -1);
     const block = pieces.length === 0 ? tail : pieces.length === 1 ? pieces[0] + tail : pieces.join('') + tail;
     const taken = this.#taken;
     this.#reset();
@@ -136,7 +139,8 @@ export class BlockSplitter {
   }
 
   #reset(): void {
-    this.#pieces = [];
+    // A new array only when the old one holds pieces (most blocks end in the push they began in).
+    if (this.#pieces.length !== 0) this.#pieces = [];
     this.#length = 0;
     this.#aheadPieces = 0;
     this.#aheadChars = 0;
