@@ -12,6 +12,7 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { consume, consumeMessages } from './app.mjs';
+import { floorFetch } from './lib/floors.mjs';
 import { loadInferometer } from './lib/inferometer.mjs';
 
 /** A MetricReader that collects on demand (delta: each collect returns what happened since the last). */
@@ -45,6 +46,9 @@ export const VARIANTS = {
   openlit: { label: 'OpenLIT openlit', pkg: 'openlit', majors: [7, 6] },
   'bare+usage': { label: 'bare openai SDK, app asks for usage', majors: [7], appUsage: true },
   'openlit+usage': { label: 'OpenLIT openlit, app asks for usage', pkg: 'openlit', majors: [7], appUsage: true },
+  'floor-fetch': { label: 'floor: a fetch wrapper, nothing else (lib/floors.mjs)', majors: [7] },
+  'floor-tap': { label: 'floor: + a pass-through body, one timestamp per network read', majors: [7] },
+  'floor-decode': { label: 'floor: + each read decoded, each event found and timed', majors: [7] },
   'bare-anthropic': { label: 'bare @anthropic-ai/sdk', majors: [1], sdk: 'anthropic' },
   'inferometer-anthropic': { label: 'inferometer (instrument(new Anthropic()))', majors: [1], sdk: 'anthropic' },
 };
@@ -65,12 +69,12 @@ export const referenceOf = (id) => {
  */
 export const SCENARIO_VARIANTS = {
   cpu: {
-    full: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
+    full: ['bare@7', 'floor-fetch@7', 'floor-tap@7', 'floor-decode@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
     quick: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
   },
   cpuOnce: { full: ['openlit@7'], quick: [] },
   memory: {
-    full: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
+    full: ['bare@7', 'floor-tap@7', 'floor-decode@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
     quick: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6'],
   },
 };
@@ -104,6 +108,8 @@ export async function setupVariant(id) {
   let reader;
   let spans;
   let wrap = (client) => client;
+  /** More options for the client's constructor (a floor's fetch). */
+  let clientOptions = {};
 
   const tracing = () => {
     // What NodeTracerProvider.register() does, with the OTel JS 3.x packages: a context manager,
@@ -124,6 +130,12 @@ export async function setupVariant(id) {
 
   switch (tool) {
     case 'bare':
+      break;
+    case 'floor-fetch':
+    case 'floor-tap':
+    case 'floor-decode':
+      // What the guarantees alone cost (lib/floors.mjs): no MeterProvider, nothing recorded.
+      clientOptions = { fetch: floorFetch(tool.slice('floor-'.length)) };
       break;
     case 'inferometer':
     case 'inferometer-sdk':
@@ -198,7 +210,7 @@ export async function setupVariant(id) {
   } else {
     const mod = requireOpenAI();
     const OpenAI = mod.OpenAI ?? mod.default ?? mod;
-    makeClient = (baseURL) => wrap(new OpenAI({ apiKey: 'sk-bench', baseURL }));
+    makeClient = (baseURL) => wrap(new OpenAI({ apiKey: 'sk-bench', baseURL, ...clientOptions }));
   }
   return {
     id,
