@@ -140,7 +140,13 @@ class SseReader implements BodyReader, BlockSink {
     // What the splitter still holds, if it is this ASCII chunk's last bytes (and none was taken
     // ahead), is kept as bytes for the next read: they stay as they are here on either path.
     const rest = splitter.pending;
-    if (ascii && splitter.taken === 0 && rest > 0 && rest <= chunk.byteLength) this.#carry = chunk.subarray(chunk.byteLength - rest);
+    if (ascii && splitter.taken === 0 && rest > 0) {
+      if (rest <= chunk.byteLength) this.#carry = chunk.subarray(chunk.byteLength - rest);
+      // An event under way across three reads or more (the small reads of a flooded stream): the
+      // splitter holds all of the carry and all of this chunk, which went on in place untouched
+      // (nothing of it was handed on): the carry grows by this chunk, and the next read stays in place.
+      else if (this.#text !== undefined && carry !== undefined && rest === carry.byteLength + chunk.byteLength) this.#carry = joined(carry, chunk);
+    }
     if (this.#text !== undefined) {
       this.#text = undefined;
       this.#carried = undefined;
@@ -207,6 +213,13 @@ class SseReader implements BodyReader, BlockSink {
         this.#cut(at, at + block.length);
         return;
       }
+      // The block without one range (a slow path's cut, as of the role and the finish chunks):
+      // cut out in place too, so that the rest of a large read does not go as text for it.
+      const removedAt = removedRange(block, returned);
+      if (removedAt !== -1) {
+        this.#cut(at + removedAt, at + removedAt + block.length - returned.length);
+        return;
+      }
       // Changed otherwise: this chunk goes on as text, from the blocks before this one (the
       // carried bytes are ASCII: their text is one character per byte).
       const carried = this.#carried === undefined ? '' : plain.decode(this.#carried);
@@ -262,6 +275,29 @@ class SseReader implements BodyReader, BlockSink {
     this.#out = '';
     return encoder.encode(out);
   }
+}
+
+/**
+ * Where `returned` is `block` without one range of characters: that range's start (its length is
+ * the difference of their lengths), or -1 if `returned` is not `block` with one range cut out.
+ */
+export function removedRange(block: string, returned: string): number {
+  const n = returned.length;
+  const removed = block.length - n;
+  if (removed <= 0) return -1;
+  let start = 0;
+  while (start < n && block.charCodeAt(start) === returned.charCodeAt(start)) start++;
+  // With the longest common head, the rest matches if any cut of one range gives `returned`.
+  for (let i = start; i < n; i++) if (block.charCodeAt(i + removed) !== returned.charCodeAt(i)) return -1;
+  return start;
+}
+
+/** `a` then `b`, in a new array. */
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
 }
 
 /**
