@@ -19,7 +19,11 @@ export function createBlockParser(): (block: string) => EventSourceMessage[] {
   return (block) => parseBlock(block, first ? ((first = false), true) : false);
 }
 
-function parseBlock(block: string, first: boolean): EventSourceMessage[] {
+/**
+ * The events in one block, as {@link createBlockParser}'s parser gives them; `first`: the stream's
+ * first block (a reader that keeps that flag itself needs no parser object per stream).
+ */
+export function parseBlock(block: string, first: boolean): EventSourceMessage[] {
   parsed = [];
   shared.reset();
   // After the first block a leading U+FEFF is text: a blank line first ends the parser's BOM check.

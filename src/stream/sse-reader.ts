@@ -47,6 +47,12 @@ const HELD_BACK_CHARS = 16 * 1024;
  */
 const MARKER_MARGIN = 256;
 const encoder = new TextEncoder();
+/**
+ * The ranges to cut out of the chunk being pushed (start, end, start, end, …), for every stream:
+ * they are written and used within one push(), which nothing interleaves. One array per stream
+ * kept the largest read's ranges for the stream's life (hundreds of numbers for a flooded read).
+ */
+const cuts: number[] = [];
 
 /**
  * Reads an SSE body of any protocol as it arrives: decodes the bytes, cuts the text into event
@@ -84,14 +90,13 @@ class SseReader implements BodyReader, BlockSink {
    * ranges cut out in place ({@link #inPlace}); undefined when it is handed on as text.
    */
   #text: string | undefined = undefined;
-  /** Where the next block starts in {@link #text}, and the ranges to cut out of it: start, end, start, end, … */
+  /** Where the next block starts in {@link #text} (the ranges to cut out of it are in {@link cuts}). */
   #at = 0;
   /** The bytes of the text the splitter holds, when they are the last chunk's last bytes (see push()). */
   #carry: Uint8Array | undefined = undefined;
   /** The carry the current chunk's text continues, while {@link #text} is set. */
   #carried: Uint8Array | undefined = undefined;
-  readonly #cuts: number[] = [];
-  /** How many numbers of {@link #cuts} are this chunk's (the array is reused, never shrunk: no allocation per read). */
+  /** How many numbers of {@link cuts} are this chunk's. */
   #cutCount = 0;
 
   constructor(record: RequestRecord, events: EventReader, sink: RecordSink, options: SseReaderOptions) {
@@ -154,7 +159,7 @@ class SseReader implements BodyReader, BlockSink {
       const handed = text.length - held;
       // Empty lines after the last block that end no event go nowhere, as on the text path.
       if (handed > this.#at) this.#cut(this.#at, handed);
-      return compose(chunk, carry, -pending, handed + ahead.length + idle.length, this.#cuts, this.#cutCount, this.#ownsChunks);
+      return compose(chunk, carry, -pending, handed + ahead.length + idle.length, cuts, this.#cutCount, this.#ownsChunks);
     }
     this.#out += ahead;
     this.#out += idle;
@@ -223,7 +228,7 @@ class SseReader implements BodyReader, BlockSink {
       // Changed otherwise: this chunk goes on as text, from the blocks before this one (the
       // carried bytes are ASCII: their text is one character per byte).
       const carried = this.#carried === undefined ? '' : plain.decode(this.#carried);
-      this.#out = withoutRanges(carried + this.#text, -carried.length, at, this.#cuts, this.#cutCount);
+      this.#out = withoutRanges(carried + this.#text, -carried.length, at, cuts, this.#cutCount);
       this.#text = undefined;
       this.#carried = undefined;
     }
@@ -249,8 +254,8 @@ class SseReader implements BodyReader, BlockSink {
 
   /** A range of this chunk's text to cut out (after those cut so far). */
   #cut(start: number, end: number): void {
-    this.#cuts[this.#cutCount++] = start;
-    this.#cuts[this.#cutCount++] = end;
+    cuts[this.#cutCount++] = start;
+    cuts[this.#cutCount++] = end;
   }
 
   /** One complete block, as text: what the app gets for it when usage is hidden. */

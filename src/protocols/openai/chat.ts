@@ -1,5 +1,6 @@
+import type { EventSourceMessage } from 'eventsource-parser';
 import { OPERATION_CHAT, OPERATION_TEXT_COMPLETION } from '../../semconv.js';
-import { createBlockParser } from '../../stream/sse-events.js';
+import { parseBlock } from '../../stream/sse-events.js';
 import type { EventReader, JsonObject, Protocol, ProtocolRequest, ResponseSink } from '../protocol.js';
 import { carriesOutput, finished } from './chat-output.js';
 import { errorCodeOf, normalizeUsage } from './json-text.js';
@@ -63,7 +64,8 @@ function events(sink: ResponseSink, hideUsage: boolean): EventReader {
 class ChatEvents implements EventReader {
   readonly #sink: ResponseSink;
   readonly #hideUsage: boolean;
-  readonly #parse = createBlockParser();
+  /** No block was parsed yet (a byte-order mark may open the first; see parseBlock). */
+  #firstParse = true;
   #sawOutput = false;
   #complete = false;
   /** Whether the last two chunks gave a finish_reason, to judge a stream that ends without [DONE]. */
@@ -130,15 +132,21 @@ class ChatEvents implements EventReader {
     return true;
   }
 
+  /** The events in a block (eventsource-parser; a leading U+FEFF is a byte-order mark only in the stream's first). */
+  #parse(text: string): EventSourceMessage[] {
+    const first = this.#firstParse;
+    this.#firstParse = false;
+    return parseBlock(text, first);
+  }
+
   /** Any block, interpreted by eventsource-parser. */
   #readSlowly(block: string): string {
     const hideUsage = this.#hideUsage;
-    const parse = this.#parse;
     let keep = true;
-    for (const event of parse(block)) keep = this.#inspect(event.data) && keep;
+    for (const event of this.#parse(block)) keep = this.#inspect(event.data) && keep;
     if (!hideUsage || !keep) return hideUsage ? '' : block;
     if (block.indexOf('"usage"') === -1) return block;
-    const events = parse(block);
+    const events = this.#parse(block);
     const event = events[0];
     if (events.length !== 1 || event === undefined) return block;
     const stripped = event.data.replace(USAGE_NULL, '');
@@ -147,7 +155,7 @@ class ChatEvents implements EventReader {
     // around it stays as it came: a long event's head may already be with the app) ...
     const cut = cutUsageNull(block);
     if (cut !== undefined) {
-      const again = parse(cut)[0];
+      const again = this.#parse(cut)[0];
       if (again !== undefined && again.data === stripped && again.event === event.event && again.id === event.id) return cut;
     }
     // ... else write the one event anew: the same event type, id and data; comments inside the
