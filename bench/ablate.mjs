@@ -24,6 +24,8 @@ const GIVES_UP = {
   none: 'nothing: the build as committed',
   'no-read-ahead': 'the tap reads only when the app does: a late reader gets late timestamps (no read-ahead)',
   'no-protocol-reader': 'blocks are split but not read: no output, usage, end or errors; nothing hidden',
+  'no-hot-path-searches': "the chat reader's hot path only counts the output: no usage member cut out, no finish or usage chunk seen there",
+  'no-gaps': 'the sink records the first output only: TTFT, but no chunk gaps',
   'tap-only': 'the tap passes the bytes on unread: no TTFT, gaps, usage; nothing hidden',
   'no-tap': 'no tap: the request ends at its headers',
 };
