@@ -75,7 +75,6 @@ export interface MeterProviderSetup extends ViewsOptions {
  */
 export function createMeterProvider(setup: MeterProviderSetup): MeterProvider {
   validateSetup(setup);
-  const ownViews = views(setup);
   // The per-chunk gaps are exported from per-stream totals rather than recorded once per chunk
   // (src/metrics/chunk-gap-store.ts), where the result is the same: explicit buckets, and no view
   // of the app's own that could reshape that histogram.
@@ -83,7 +82,7 @@ export function createMeterProvider(setup: MeterProviderSetup): MeterProvider {
   if (store !== undefined) exportChunkGaps(setup.readers, store);
   const provider = new MeterProvider({
     readers: setup.readers,
-    views: [...ownViews, ...(setup.views ?? [])],
+    views: [...views(setup), ...(setup.views ?? [])],
     ...(setup.resource !== undefined ? { resource: setup.resource } : {}),
   });
   if (store !== undefined) attachChunkGapStore(provider, store);

@@ -218,13 +218,6 @@ class SseReader implements BodyReader, BlockSink {
         this.#cut(at, at + block.length);
         return;
       }
-      // The block without one range (a slow path's cut, as of the role and the finish chunks):
-      // cut out in place too, so that the rest of a large read does not go as text for it.
-      const removedAt = removedRange(block, returned);
-      if (removedAt !== -1) {
-        this.#cut(at + removedAt, at + removedAt + block.length - returned.length);
-        return;
-      }
       // Changed otherwise: this chunk goes on as text, from the blocks before this one (the
       // carried bytes are ASCII: their text is one character per byte).
       const carried = this.#carried === undefined ? '' : plain.decode(this.#carried);
@@ -232,7 +225,7 @@ class SseReader implements BodyReader, BlockSink {
       this.#text = undefined;
       this.#carried = undefined;
     }
-    const forward = cut === undefined ? returned : returned.slice(0, cut.start) + returned.slice(cut.end);
+    const forward = withoutCut(returned, cut);
     this.#out += taken === 0 ? forward : rest(block, forward, taken);
   }
 
@@ -260,9 +253,7 @@ class SseReader implements BodyReader, BlockSink {
 
   /** One complete block, as text: what the app gets for it when usage is hidden. */
   #forward(block: string, lfOnly: boolean): string {
-    const returned = this.#read(block, lfOnly);
-    const cut = this.#events.cut;
-    return cut === undefined ? returned : returned.slice(0, cut.start) + returned.slice(cut.end);
+    return withoutCut(this.#read(block, lfOnly), this.#events.cut);
   }
 
   /** One complete block: returns what the protocol's reader returns for it (see EventReader.cut). */
@@ -282,19 +273,9 @@ class SseReader implements BodyReader, BlockSink {
   }
 }
 
-/**
- * Where `returned` is `block` without one range of characters: that range's start (its length is
- * the difference of their lengths), or -1 if `returned` is not `block` with one range cut out.
- */
-export function removedRange(block: string, returned: string): number {
-  const n = returned.length;
-  const removed = block.length - n;
-  if (removed <= 0) return -1;
-  let start = 0;
-  while (start < n && block.charCodeAt(start) === returned.charCodeAt(start)) start++;
-  // With the longest common head, the rest matches if any cut of one range gives `returned`.
-  for (let i = start; i < n; i++) if (block.charCodeAt(i + removed) !== returned.charCodeAt(i)) return -1;
-  return start;
+/** What the app gets of a block the protocol's reader returned: `returned` without `cut` (see EventReader.cut). */
+function withoutCut(returned: string, cut: EventReader['cut']): string {
+  return cut === undefined ? returned : returned.slice(0, cut.start) + returned.slice(cut.end);
 }
 
 /** `a` then `b`, in a new array. */

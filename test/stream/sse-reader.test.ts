@@ -3,7 +3,7 @@ import { openaiChat } from '../../src/protocols/openai/chat.js';
 import { RequestRecord } from '../../src/record.js';
 import type { BodyReader } from '../../src/stream/body-reader.js';
 import { RecordSink } from '../../src/stream/record-sink.js';
-import { createSseReader, removedRange } from '../../src/stream/sse-reader.js';
+import { createSseReader } from '../../src/stream/sse-reader.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (chunk: Uint8Array | null): string => (chunk === null ? '' : new TextDecoder().decode(chunk));
@@ -20,33 +20,11 @@ const hidden = (stream: string): string => stream.replaceAll(',"usage":null', ''
 
 /** An SSE reader of an OpenAI chat stream whose usage inferometer asked for, of a network response (its chunks its own). */
 function hidingReader(): { sse: BodyReader; record: RequestRecord } {
-  const record = new RequestRecord({}, true, 0, { requestFinished() {} } as never);
+  const record = new RequestRecord({}, true, 0, { requestFinished() {} });
   const sink = new RecordSink(record, (code) => code);
   const sse = createSseReader(record, openaiChat.events(sink, true), sink, { hideUsage: true, cutMarker: '"usage"', declaredEventStream: true, ownsChunks: true });
   return { sse, record };
 }
-
-describe('removedRange: where a block lost one range of characters', () => {
-  it('finds the range at the start, in the middle and at the end', () => {
-    expect(removedRange('XXabc', 'abc')).toBe(0);
-    expect(removedRange('abXXc', 'abc')).toBe(2);
-    expect(removedRange('abcXX', 'abc')).toBe(3);
-  });
-
-  it('finds a range that repeats its neighbours (any start that gives the same text will do)', () => {
-    const start = removedRange('abab', 'ab');
-    expect('abab'.slice(0, start) + 'abab'.slice(start + 2)).toBe('ab');
-    const at = removedRange('aaXaa', 'aaaa');
-    expect('aaXaa'.slice(0, at) + 'aaXaa'.slice(at + 1)).toBe('aaaa');
-  });
-
-  it('is -1 when the returned text is not the block without one range', () => {
-    expect(removedRange('abc', 'abc')).toBe(-1); // nothing removed
-    expect(removedRange('abc', 'abcd')).toBe(-1); // longer
-    expect(removedRange('aXbYc', 'abc')).toBe(-1); // two ranges
-    expect(removedRange('abcd', 'abZ')).toBe(-1); // changed, not cut
-  });
-});
 
 describe('the SSE reader, hiding usage: a read goes on as its own bytes', () => {
   it('hands on a read holding the role chunk (read the slow way) in place, without the member', () => {

@@ -5,7 +5,7 @@ import type { EventReader, JsonObject, Protocol, ProtocolRequest, ResponseSink }
 import { carriesOutput, finished } from './chat-output.js';
 import { errorCodeOf, normalizeUsage } from './json-text.js';
 import { openaiRequest, readJson, readLargeJson, routeIs } from './request.js';
-import { type CutRange, USAGE_NULL, cutUsageNull, memberRange, serialize, valueAt } from './usage-member.js';
+import { type CutRange, USAGE_NULL, cutUsageNull, memberRange, serialize, usageNullRange, valueAt } from './usage-member.js';
 
 /*
  * OpenAI chat completions (`/chat/completions`) and legacy completions (`/completions`), as
@@ -152,11 +152,17 @@ class ChatEvents implements EventReader {
     const stripped = event.data.replace(USAGE_NULL, '');
     if (stripped === event.data) return block;
     // Cut the member out in place where the app's decoder then reads the same event (the text
-    // around it stays as it came: a long event's head may already be with the app) ...
-    const cut = cutUsageNull(block);
+    // around it stays as it came: a long event's head may already be with the app); a member on
+    // its own line is reported as the range the app does not get, as on the hot path ...
+    const range = usageNullRange(block, this.#range);
+    const cut = range === undefined ? cutUsageNull(block) : block.slice(0, range.start) + block.slice(range.end);
     if (cut !== undefined) {
       const again = this.#parse(cut)[0];
-      if (again !== undefined && again.data === stripped && again.event === event.event && again.id === event.id) return cut;
+      if (again !== undefined && again.data === stripped && again.event === event.event && again.id === event.id) {
+        if (range === undefined) return cut;
+        this.cut = range;
+        return block;
+      }
     }
     // ... else write the one event anew: the same event type, id and data; comments inside the
     // block are left out.

@@ -63,6 +63,23 @@ function set(range: CutRange, start: number, end: number): CutRange {
   return range;
 }
 
+/** Where the block's last `"usage"` key starts, if its value is null; else -1. */
+function lastUsageNullAt(block: string): number {
+  const keyAt = block.lastIndexOf('"usage"');
+  if (keyAt === -1) return -1;
+  const value = valueAt(block, keyAt + 7);
+  return value !== -1 && block.startsWith('null', value) ? keyAt : -1;
+}
+
+/**
+ * The range {@link cutUsageNull} cuts out when it is one range: the last `"usage": null` member
+ * on its own line, with the comma that joins it (written into `into`); undefined otherwise.
+ */
+export function usageNullRange(block: string, into?: CutRange): CutRange | undefined {
+  const keyAt = lastUsageNullAt(block);
+  return keyAt === -1 ? undefined : memberRange(block, keyAt, valueAt(block, keyAt + 7) + 4, into);
+}
+
 /**
  * The event block without its last `"usage": null` member, cut in place: on the member's own
  * line (compact JSON), or, for pretty-printed data, the member's whole `data:` line and the comma
@@ -70,11 +87,9 @@ function set(range: CutRange, start: number, end: number): CutRange {
  * the caller checks that the cut block parses to the data it expects.
  */
 export function cutUsageNull(block: string): string | undefined {
-  const keyAt = block.lastIndexOf('"usage"');
+  const keyAt = lastUsageNullAt(block);
   if (keyAt === -1) return undefined;
-  const value = valueAt(block, keyAt + 7);
-  if (value === -1 || !block.startsWith('null', value)) return undefined;
-  const end = value + 4;
+  const end = valueAt(block, keyAt + 7) + 4;
   const sameLine = withoutMember(block, keyAt, end);
   if (sameLine !== undefined) return sameLine;
 
