@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { build } from './lib/inferometer.mjs';
 import { table } from './lib/markdown.mjs';
 import { ensureRepository } from './lib/setup.mjs';
 
@@ -55,7 +56,7 @@ for (const name of names) {
     git(['worktree', 'add', '--detach', '--force', dir, 'HEAD']);
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     if (name !== 'none') git(['apply', path.join(PATCHES, `${name}.patch`)], dir);
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/tsup/dist/cli-default.js'), '--silent'], { cwd: dir, stdio: 'inherit' });
+    build(dir);
     const run = spawnSync(process.execPath, ['run.mjs', '--only', 'cpu', '--rounds', opts.rounds, '--dist', path.join(dir, 'dist'), '--variants', 'inferometer-sdk@7'], {
       cwd: fileURLToPath(new URL('.', import.meta.url)),
       encoding: 'utf8',

@@ -18,9 +18,9 @@ const SNAPSHOT = new URL('../.snapshot/', import.meta.url);
 /** The repository's own dist/. */
 export const DEFAULT_DIST = fileURLToPath(new URL('dist/', ROOT));
 
-/** Builds ../dist with the repository's tsup. */
-export function build() {
-  execFileSync(process.execPath, ['node_modules/tsup/dist/cli-default.js', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+/** Builds ../dist with the repository's tsup (or the dist/ of another checkout, `cwd`, e.g. a worktree). */
+export function build(cwd = fileURLToPath(ROOT)) {
+  execFileSync(process.execPath, [fileURLToPath(new URL('node_modules/tsup/dist/cli-default.js', ROOT)), '--silent'], { cwd, stdio: 'inherit' });
 }
 
 /**
