@@ -51,6 +51,19 @@ export interface EventReader {
    * of the network chunk in place, and builds no text for it.
    */
   readonly cut?: { readonly start: number; readonly end: number } | undefined;
+  /**
+   * Optional, the hot path in bytes: what the block `bytes[start, end)` is, judged by its bytes
+   * alone, without decoding it. The block is one whole event, after the stream's first, with LF
+   * line ends only, up to and including the empty line that ends it; it is the app's memory:
+   * read it, never keep or change it. Returns a kind above 0 to hand to {@link readScanned}
+   * (in order, once every block of the network chunk was scanned), having written into `cut`
+   * (given as start = end = 0) the bytes the app does not get, as offsets from `start`, or 0: the block
+   * is read as text, with {@link read}. Reads nothing itself, so a chunk in which one block
+   * scans 0 is read as text whole.
+   */
+  scan?(bytes: Uint8Array, start: number, end: number, cut: { start: number; end: number }): number;
+  /** Reads a block {@link scan} gave `kind`, as {@link read} would have read it. */
+  readScanned?(kind: number): void;
 }
 
 /** One message of a binary event stream (`application/vnd.amazon.eventstream`): its string headers and its payload. */

@@ -53,13 +53,21 @@ const encoder = new TextEncoder();
  * kept the largest read's ranges for the stream's life (hundreds of numbers for a flooded read).
  */
 const cuts: number[] = [];
+/** The kinds the protocol's scan() gave the blocks of the chunk being pushed, for every stream (as {@link cuts}). */
+const kinds: number[] = [];
+/** The range scan() writes, for every stream (as {@link cuts}). */
+const scanned = { start: 0, end: 0 };
+const LF = 10;
+const CR = 13;
 
 /**
  * Reads an SSE body of any protocol as it arrives: decodes the bytes, cuts the text into event
  * blocks ({@link BlockSplitter}), stamps the first event (`time_to_first_chunk`), and hands each
  * block to the protocol's event reader, which reports output, usage, the model, the end and
- * errors to the sink. The app gets the bytes as they came, or, when usage is hidden, the blocks
- * as the protocol's reader returns them.
+ * errors to the sink. A read of whole events that the protocol knows by their bytes
+ * ({@link EventReader.scan}) is read without being decoded. The app gets the bytes as they came,
+ * or, when usage is hidden, the blocks as the protocol's reader returns them (cut in place where
+ * it can).
  */
 export function createSseReader(record: RequestRecord, events: EventReader, sink: RecordSink, options: SseReaderOptions): BodyReader {
   return new SseReader(record, events, sink, options);
@@ -77,6 +85,8 @@ class SseReader implements BodyReader, BlockSink {
   readonly #cutMarker: string | undefined;
   readonly #declaredEventStream: boolean;
   readonly #ownsChunks: boolean;
+  /** The protocol reads whole events in bytes too ({@link EventReader.scan}). */
+  readonly #scans: boolean;
   /** Made at the first bytes that end inside a UTF-8 sequence (most streams never need one). */
   #decoder: TextDecoder | undefined = undefined;
   readonly #splitter = new BlockSplitter();
@@ -107,12 +117,19 @@ class SseReader implements BodyReader, BlockSink {
     this.#cutMarker = options.cutMarker;
     this.#declaredEventStream = options.declaredEventStream;
     this.#ownsChunks = options.ownsChunks;
+    this.#scans = events.scan !== undefined;
   }
 
   push(chunk: Uint8Array, at: number): Uint8Array | null {
     this.#sink.at = at;
     const first = !this.#sawBytes;
     this.#sawBytes ||= chunk.byteLength > 0;
+    // Whole events, after the first, with nothing held from the last read: read in bytes if the
+    // protocol can (paced streams: every read but the first and the last).
+    if (this.#scans && this.#sawEvent && this.#decoder === undefined && this.#out === '' && this.#splitter.pending === 0) {
+      const handed = this.#scan(chunk);
+      if (handed !== undefined) return handed;
+    }
     const text = this.#decode(chunk, first);
     const splitter = this.#splitter;
     if (!this.#hideUsage) {
@@ -227,6 +244,41 @@ class SseReader implements BodyReader, BlockSink {
     }
     const forward = withoutCut(returned, cut);
     this.#out += taken === 0 ? forward : rest(block, forward, taken);
+  }
+
+  /**
+   * The hot path in bytes: a chunk of whole events (LF line ends, ending with the empty line that
+   * ends its last event, none empty), each of which the protocol's scan() knows by its bytes, is
+   * read without being decoded or split as text, and handed on as its own bytes, what the
+   * protocol cuts out cut out in place. Undefined (and nothing read) for any other chunk, which
+   * the text path then reads whole. The splitter holds nothing before and after, as on the text path.
+   */
+  #scan(chunk: Uint8Array): Uint8Array | null | undefined {
+    const n = chunk.byteLength;
+    if (n < 2 || chunk[n - 1] !== LF || chunk[n - 2] !== LF || chunk.indexOf(CR) !== -1) return undefined;
+    const events = this.#events;
+    let count = 0;
+    let cutCount = 0;
+    for (let start = 0; start < n; ) {
+      // An empty line that ends no event: the text path forwards it (or not) as the splitter does.
+      if (chunk[start] === LF) return undefined;
+      // The first LF followed by another (there is one: the chunk ends with two).
+      let end = chunk.indexOf(LF, start);
+      while (chunk[end + 1] !== LF) end = chunk.indexOf(LF, end + 1);
+      end += 2;
+      scanned.start = 0;
+      scanned.end = 0;
+      const kind = events.scan!(chunk, start, end, scanned);
+      if (kind === 0) return undefined;
+      kinds[count++] = kind;
+      if (scanned.end > scanned.start) {
+        cuts[cutCount++] = start + scanned.start;
+        cuts[cutCount++] = start + scanned.end;
+      }
+      start = end;
+    }
+    for (let i = 0; i < count; i++) events.readScanned!(kinds[i]!);
+    return cutCount === 0 || !this.#hideUsage ? chunk : compose(chunk, undefined, 0, n, cuts, cutCount, this.#ownsChunks);
   }
 
   /**

@@ -129,6 +129,8 @@ interface Wire {
   cuts: number[];
   /** one write per byte instead (for bodies under 2 KB) */
   everyByte: boolean;
+  /** else writes of whole events instead, `1 + cuts.length % 4` a write (a paced server's reads) */
+  atEvents: boolean;
   /** after the last write: end the response, or drop the connection (no terminating chunk) */
   end: 'end' | 'destroy';
 }
@@ -140,6 +142,7 @@ const wire: fc.Arbitrary<Wire> = fc.record({
   trailer: EXCLUDE.has('unterminated') ? fc.constant('blank' as const) : fc.constantFrom('blank' as const, 'blank' as const, 'blank' as const, 'single' as const, 'none' as const),
   cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
   everyByte: fc.nat(19).map((n) => n === 0),
+  atEvents: fc.nat(2).map((n) => n === 0),
   end: fc.constantFrom('end' as const, 'end' as const, 'end' as const, 'end' as const, 'end' as const, 'end' as const, 'end' as const, 'end' as const, 'end' as const, 'destroy' as const),
 });
 
@@ -178,17 +181,20 @@ function junkBlock(j: Junk, w: Wire): Block {
 /** The bytes of a list of blocks, with the wire's line ends and trailer, cut into writes. */
 function render(blocks: Block[], w: Wire): Uint8Array[] {
   const lastWithLines = blocks.findLastIndex((b) => b.lines.length > 0);
-  let out = '';
-  blocks.forEach((block, i) => {
+  const texts = blocks.map((block, i) => {
     const end = w.lineEnd === 'mixed' ? w.mixed[i % w.mixed.length]! : w.lineEnd;
-    if (i === lastWithLines && w.trailer !== 'blank') {
-      out += block.lines.join(end) + (w.trailer === 'single' ? end : '');
-      return;
-    }
-    for (const line of block.lines) out += line + end;
-    out += end;
+    if (i === lastWithLines && w.trailer !== 'blank') return block.lines.join(end) + (w.trailer === 'single' ? end : '');
+    let text = '';
+    for (const line of block.lines) text += line + end;
+    return text + end;
   });
-  const bytes = notUtf8(encoder.encode(out));
+  if (w.atEvents && !w.everyByte) {
+    const perWrite = 1 + (w.cuts.length % 4);
+    const writes: Uint8Array[] = [];
+    for (let i = 0; i < texts.length; i += perWrite) writes.push(notUtf8(encoder.encode(texts.slice(i, i + perWrite).join(''))));
+    return writes.filter((piece) => piece.byteLength > 0);
+  }
+  const bytes = notUtf8(encoder.encode(texts.join('')));
   const cuts = w.everyByte && bytes.length < 2000
     ? Array.from({ length: bytes.length - 1 }, (_, i) => i + 1)
     : [...new Set(w.cuts.map((f) => Math.floor(f * bytes.length)))].filter((n) => n > 0 && n < bytes.length).sort((a, b) => a - b);

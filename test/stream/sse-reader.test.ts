@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openaiChat } from '../../src/protocols/openai/chat.js';
 import { RequestRecord } from '../../src/record.js';
 import type { BodyReader } from '../../src/stream/body-reader.js';
@@ -18,34 +18,37 @@ const DONE = 'data: [DONE]\n\n';
 /** What the app asked for: the same stream without the usage inferometer asked for on its behalf. */
 const hidden = (stream: string): string => stream.replaceAll(',"usage":null', '').replace(USAGE, '');
 
-/** An SSE reader of an OpenAI chat stream whose usage inferometer asked for, of a network response (its chunks its own). */
-function hidingReader(): { sse: BodyReader; record: RequestRecord } {
+/**
+ * An SSE reader of an OpenAI chat stream of a network response (its chunks its own), whose usage
+ * inferometer asked for (and hides), unless `hideUsage` is false.
+ */
+function hidingReader(hideUsage = true): { sse: BodyReader; record: RequestRecord } {
   const record = new RequestRecord({}, true, 0, { requestFinished() {} });
   const sink = new RecordSink(record, (code) => code);
-  const sse = createSseReader(record, openaiChat.events(sink, true), sink, { hideUsage: true, cutMarker: '"usage"', declaredEventStream: true, ownsChunks: true });
+  const sse = createSseReader(record, openaiChat.events(sink, hideUsage), sink, { hideUsage, cutMarker: '"usage"', declaredEventStream: true, ownsChunks: true });
   return { sse, record };
+}
+
+/** Pushes `read`, and checks that the app gets it without the hidden usage, in the very memory read (cut in place). */
+function expectCutInPlace(sse: BodyReader, read: string, at: number): void {
+  const source = bytes(read);
+  const handed = sse.push(source, at);
+  expect(text(handed)).toBe(hidden(read));
+  // The same memory as the chunk read: cut in place, not decoded, joined and encoded anew.
+  expect(handed!.buffer).toBe(source.buffer);
 }
 
 describe('the SSE reader, hiding usage: a read goes on as its own bytes', () => {
   it('hands on a read holding the role chunk (read the slow way) in place, without the member', () => {
     const { sse, record } = hidingReader();
-    const read = ROLE + content(1) + content(2);
-    const source = bytes(read);
-    const handed = sse.push(source, 1);
-    expect(text(handed)).toBe(hidden(read));
-    // The same memory as the chunk read: cut in place, not decoded, joined and encoded anew.
-    expect(handed!.buffer).toBe(source.buffer);
+    expectCutInPlace(sse, ROLE + content(1) + content(2), 1);
     expect(record.outputChunks).toBe(2);
   });
 
   it('hands on a read holding the finish chunk, the usage chunk and [DONE] in place', () => {
     const { sse, record } = hidingReader();
     expect(text(sse.push(bytes(ROLE + content(1)), 1))).toBe(hidden(ROLE + content(1)));
-    const last = content(2) + FINISH + USAGE + DONE;
-    const source = bytes(last);
-    const handed = sse.push(source, 2);
-    expect(text(handed)).toBe(hidden(last));
-    expect(handed!.buffer).toBe(source.buffer);
+    expectCutInPlace(sse, content(2) + FINISH + USAGE + DONE, 2);
     expect(sse.end(3)).toBeNull();
     expect(sse.complete).toBe(true);
     expect(record.outputChunks).toBe(2);
@@ -64,5 +67,78 @@ describe('the SSE reader, hiding usage: a read goes on as its own bytes', () => 
       expect(got, `reads of ${size} bytes`).toBe(expected);
       expect(record.outputChunks, `reads of ${size} bytes`).toBe(3);
     }
+  });
+});
+
+/** {@link hidingReader}, the role chunk and a first output already read. */
+function afterRole(hideUsage: boolean): { sse: BodyReader; record: RequestRecord } {
+  const reader = hidingReader(hideUsage);
+  reader.sse.push(bytes(ROLE + content(0)), 1);
+  return reader;
+}
+
+describe('the SSE reader: a read of whole ordinary events is read in bytes', () => {
+  it('cuts the member out of every event of a read in place, also around text that is not ASCII', () => {
+    const { sse, record } = afterRole(true);
+    // Not ASCII: the text path would have decoded, joined and encoded this read anew.
+    expectCutInPlace(sse, chunk('{"content":"café"}') + chunk('{"content":"日本"}') + content(3), 2);
+    expect(record.outputChunks).toBe(4);
+  });
+
+  it('hands on the very chunk read when usage is not hidden', () => {
+    const { sse, record } = afterRole(false);
+    const source = bytes(chunk('{"content":"é"}') + content(2));
+    const decode = vi.spyOn(TextDecoder.prototype, 'decode');
+    try {
+      expect(sse.push(source, 2)).toBe(source);
+      expect(decode, 'no text is made of the read').not.toHaveBeenCalled();
+    } finally {
+      decode.mockRestore();
+    }
+    expect(record.outputChunks).toBe(3);
+  });
+
+  it('records each read at its own arrival, one gap per event', () => {
+    const { sse, record } = afterRole(true);
+    sse.push(bytes(content(1) + content(2)), 5);
+    sse.push(bytes(content(3)), 12);
+    expect(record.outputChunks).toBe(4);
+    expect(record.lastOutputAt).toBe(12);
+    expect(record.gaps!.counts().reduce((a, b) => a + b)).toBe(3);
+    expect(record.gaps!.max).toBe(7);
+  });
+
+  it('completes at [DONE] read in bytes', () => {
+    const { sse } = afterRole(true);
+    expect(text(sse.push(bytes(content(1) + DONE), 2))).toBe(hidden(content(1) + DONE));
+    expect(sse.complete).toBe(true);
+  });
+
+  it('cuts a member that comes first, with the comma after it', () => {
+    const { sse } = afterRole(true);
+    const first = 'data: {"usage":null,"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}\n\n';
+    expect(text(sse.push(bytes(first), 2))).toBe('data: {"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}\n\n');
+  });
+
+  it('reads a read as text whole when one of its events is not ordinary (finish, usage, empty line, CR)', () => {
+    for (const read of [
+      content(1) + FINISH + content(2),
+      content(1) + USAGE + DONE,
+      content(1) + '\n' + content(2),
+      content(1) + content(2).replace('\n\n', '\r\n\r\n'),
+      `${content(1)}: a comment\n\n`,
+    ]) {
+      const { sse, record } = afterRole(true);
+      expect(text(sse.push(bytes(read), 2)), JSON.stringify(read)).toBe(hidden(read));
+      expect(record.outputChunks, JSON.stringify(read)).toBe(read.includes('w2') ? 3 : 2);
+    }
+  });
+
+  it('leaves a read that ends inside an event to the text path, which holds the rest', () => {
+    const { sse } = afterRole(true);
+    const read = content(1) + content(2);
+    let got = text(sse.push(bytes(read.slice(0, -30)), 2));
+    got += text(sse.push(bytes(read.slice(-30)), 3));
+    expect(got).toBe(hidden(read));
   });
 });

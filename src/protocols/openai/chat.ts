@@ -1,11 +1,12 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { OPERATION_CHAT, OPERATION_TEXT_COMPLETION } from '../../semconv.js';
+import { bytePattern, bytesAre, bytesAt, indexOfBytes, lastIndexOfBytes } from '../../stream/bytes.js';
 import { parseBlock } from '../../stream/sse-events.js';
 import type { EventReader, JsonObject, Protocol, ProtocolRequest, ResponseSink } from '../protocol.js';
 import { carriesOutput, finished } from './chat-output.js';
 import { errorCodeOf, normalizeUsage } from './json-text.js';
 import { openaiRequest, readJson, readLargeJson, routeIs } from './request.js';
-import { type CutRange, USAGE_NULL, cutUsageNull, memberRange, serialize, usageNullRange, valueAt } from './usage-member.js';
+import { type CutRange, USAGE_NULL, cutUsageNull, memberRange, memberRangeBytes, serialize, usageNullRange, valueAt, valueAtBytes } from './usage-member.js';
 
 /*
  * OpenAI chat completions (`/chat/completions`) and legacy completions (`/completions`), as
@@ -17,6 +18,24 @@ const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
 const FINISH = /"finish_reason"\s*:\s*"/;
 const DONE = 'data: [DONE]\n\n';
 const DONE_NO_SPACE = 'data:[DONE]\n\n';
+
+/**
+ * The hot path's words, in bytes (see ChatEvents.scan), each looked for by a byte that is rare in
+ * a chunk's JSON (`h`, `g`, `_`) rather than by its quote, which every key and string has.
+ */
+const B = {
+  data: bytePattern('data:'),
+  done: bytePattern(DONE),
+  doneNoSpace: bytePattern(DONE_NO_SPACE),
+  usage: bytePattern('"usage"', 4),
+  null: bytePattern('null'),
+  choices: bytePattern('"choices"', 2),
+  finishReason: bytePattern('"finish_reason"', 7),
+};
+/** What ChatEvents.scan() found a block to be. */
+const TEXT = 0;
+const ORDINARY = 1;
+const END = 2;
 
 /** Refusals of `stream_options` by OpenAI-compatible servers: 400, or 422 from FastAPI/pydantic and axum. */
 const REFUSAL_STATUSES = new Set([400, 422]);
@@ -83,6 +102,41 @@ class ChatEvents implements EventReader {
   read(block: string, lfOnly: boolean): string {
     this.cut = undefined;
     return this.#sawOutput && lfOnly && block.startsWith('data:') ? this.#readChunk(block) : this.#readSlowly(block);
+  }
+
+  /**
+   * The hot path ({@link #readChunk}) in bytes, for the SSE reader's reads of whole events: the
+   * same searches, the same rules, the same range cut out, with no text made of the block.
+   */
+  scan(bytes: Uint8Array, start: number, end: number, cut: CutRange): number {
+    if (!this.#sawOutput || !bytesAt(bytes, start, B.data)) return TEXT;
+    if (bytesAre(bytes, start, end, B.done) || bytesAre(bytes, start, end, B.doneNoSpace)) return END;
+    const usageAt = lastIndexOfBytes(bytes, B.usage, start, end);
+    if (usageAt !== -1) {
+      const value = valueAtBytes(bytes, usageAt + 7, end);
+      if (value === -1 || !bytesAt(bytes, value, B.null)) return TEXT;
+      if (this.#hideUsage) {
+        if (memberRangeBytes(bytes, usageAt, value + 4, cut) === undefined) return TEXT;
+        cut.start -= start;
+        cut.end -= start;
+      }
+    }
+    if (indexOfBytes(bytes, B.choices, start, end) === -1) return TEXT;
+    const finishAt = lastIndexOfBytes(bytes, B.finishReason, start, end);
+    const finishValue = finishAt === -1 ? -1 : valueAtBytes(bytes, finishAt + 15, end);
+    if (finishValue !== -1 && bytes[finishValue] === 34) return TEXT;
+    return ORDINARY;
+  }
+
+  readScanned(kind: number): void {
+    if (kind === END) {
+      this.#complete = true;
+      this.#sink.complete();
+      return;
+    }
+    this.#previousFinished = this.#lastFinished;
+    this.#lastFinished = false;
+    this.#sink.output();
   }
 
   end(): void {

@@ -57,6 +57,30 @@ export function memberRange(text: string, keyAt: number, valueEnd: number, into:
   return undefined;
 }
 
+/** {@link valueAt} on bytes: where the member's value starts, before `end`; -1 if not. */
+export function valueAtBytes(bytes: Uint8Array, i: number, end: number): number {
+  while (isBlank(bytes[i]!)) i++;
+  if (bytes[i] !== 58 /* : */) return -1;
+  i++;
+  while (isBlank(bytes[i]!)) i++;
+  return i < end ? i : -1;
+}
+
+/**
+ * {@link memberRange} on bytes (of one block, whose neighbours hold no blank or comma next to
+ * it: an SSE block begins after a line end and ends with one), as byte offsets.
+ */
+export function memberRangeBytes(bytes: Uint8Array, keyAt: number, valueEnd: number, into: CutRange): CutRange | undefined {
+  let before = keyAt - 1;
+  while (isBlank(bytes[before]!)) before--;
+  if (bytes[before] === COMMA) return set(into, before, valueEnd);
+  let after = valueEnd;
+  while (isBlank(bytes[after]!)) after++;
+  if (bytes[after] === COMMA) return set(into, keyAt, after + 1);
+  if (bytes[before] === 123 /* { */ && bytes[after] === 125 /* } */) return set(into, keyAt, valueEnd);
+  return undefined;
+}
+
 function set(range: CutRange, start: number, end: number): CutRange {
   range.start = start;
   range.end = end;

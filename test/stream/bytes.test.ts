@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bytePattern, bytesAre, indexOfBytes, lastIndexOfBytes } from '../../src/stream/bytes.js';
+
+const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describe('searching bytes for ASCII text', () => {
+  it('finds a pattern where the text search finds it, within the range, whichever byte it is anchored on', () => {
+    // Text of a few letters (so that patterns occur), and any range of it.
+    const text = fc.stringMatching(/^[abc"_]{0,40}$/);
+    fc.assert(
+      fc.property(text, fc.stringMatching(/^[abc"_]{1,4}$/), fc.nat(), fc.nat(), fc.nat(), (haystack, needle, a, b, k) => {
+        const bytes = encode(haystack);
+        const start = a % (haystack.length + 1);
+        const end = start + (b % (haystack.length - start + 1));
+        const pattern = bytePattern(needle, k % needle.length);
+        const range = haystack.slice(0, end);
+        const first = range.indexOf(needle, start);
+        const last = range.lastIndexOf(needle);
+        expect(indexOfBytes(bytes, pattern, start, end)).toBe(first);
+        expect(lastIndexOfBytes(bytes, pattern, start, end)).toBe(last >= start ? last : -1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('counts positions in bytes, past text that is not ASCII', () => {
+    const bytes = encode('é"usage":null,"usage":1');
+    expect(lastIndexOfBytes(bytes, bytePattern('"usage"', 4), 0, bytes.length)).toBe(15);
+    expect(indexOfBytes(bytes, bytePattern('"usage"', 4), 0, bytes.length)).toBe(2);
+  });
+
+  it('matches a whole range exactly', () => {
+    const bytes = encode('xdata: [DONE]\n\n');
+    expect(bytesAre(bytes, 1, bytes.length, bytePattern('data: [DONE]\n\n'))).toBe(true);
+    expect(bytesAre(bytes, 0, bytes.length, bytePattern('data: [DONE]\n\n'))).toBe(false);
+  });
+});
