@@ -35,17 +35,6 @@ export function bytesAre(bytes: Uint8Array, start: number, end: number, pattern:
   return end - start === pattern.bytes.byteLength && bytesAt(bytes, start, pattern);
 }
 
-/** Where `pattern` first starts in `bytes[start, end)`; -1 if nowhere. */
-export function indexOfBytes(bytes: Uint8Array, pattern: BytePattern, start: number, end: number): number {
-  const k = pattern.anchor;
-  const x = pattern.bytes[k]!;
-  const last = end - pattern.bytes.byteLength; // the last start that fits
-  for (let at = bytes.indexOf(x, start + k); at !== -1 && at - k <= last; at = bytes.indexOf(x, at + 1)) {
-    if (bytesAt(bytes, at - k, pattern)) return at - k;
-  }
-  return -1;
-}
-
 /** Where `pattern` last starts in `bytes[start, end)`; -1 if nowhere. */
 export function lastIndexOfBytes(bytes: Uint8Array, pattern: BytePattern, start: number, end: number): number {
   const k = pattern.anchor;

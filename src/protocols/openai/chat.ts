@@ -1,6 +1,6 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { OPERATION_CHAT, OPERATION_TEXT_COMPLETION } from '../../semconv.js';
-import { bytePattern, bytesAre, bytesAt, indexOfBytes, lastIndexOfBytes } from '../../stream/bytes.js';
+import { bytePattern, bytesAre, bytesAt, lastIndexOfBytes } from '../../stream/bytes.js';
 import { parseBlock } from '../../stream/sse-events.js';
 import type { EventReader, JsonObject, Protocol, ProtocolRequest, ResponseSink } from '../protocol.js';
 import { carriesOutput, finished } from './chat-output.js';
@@ -121,7 +121,9 @@ class ChatEvents implements EventReader {
         cut.end -= start;
       }
     }
-    if (indexOfBytes(bytes, B.choices, start, end) === -1) return TEXT;
+    // Only whether it is there, from the end as in text: past fewer `h`s than from the start (the
+    // id and the object type hold three before it).
+    if (lastIndexOfBytes(bytes, B.choices, start, end) === -1) return TEXT;
     const finishAt = lastIndexOfBytes(bytes, B.finishReason, start, end);
     const finishValue = finishAt === -1 ? -1 : valueAtBytes(bytes, finishAt + 15, end);
     if (finishValue !== -1 && bytes[finishValue] === 34) return TEXT;
@@ -224,9 +226,9 @@ class ChatEvents implements EventReader {
   }
 
   /**
-   * Hot path: an ordinary chunk after the first output, in an LF-framed stream: two substring
-   * searches (`"usage"` from the end, where OpenAI puts it; `"choices"`, near the start) and one
-   * from the end for `"finish_reason"`. Anything unusual (a usage object, an error event, a
+   * Hot path: an ordinary chunk after the first output, in an LF-framed stream: three substring
+   * searches from the end (`"usage"`, where OpenAI puts it; `"finish_reason"`; `"choices"`, which
+   * only has to be there, and lies nearer the end than the start). Anything unusual (a usage object, an error event, a
    * usage member it cannot cut out cleanly) goes the slow way.
    */
   #readChunk(block: string): string {
@@ -246,7 +248,7 @@ class ChatEvents implements EventReader {
         if (cut === undefined) return this.#readSlowly(block);
       }
     }
-    if (block.indexOf('"choices"') === -1) return this.#readSlowly(block);
+    if (block.lastIndexOf('"choices"') === -1) return this.#readSlowly(block);
     const finishAt = block.lastIndexOf('"finish_reason"');
     const finishValue = finishAt === -1 ? -1 : valueAt(block, finishAt + 15);
     // The finish chunk (a string, not null) usually carries no output: parse it, once a stream.
