@@ -55,9 +55,9 @@ export interface EventReader {
    * Optional, the hot path in bytes: what the block `bytes[start, end)` is, judged by its bytes
    * alone, without decoding it. The block is one whole event, after the stream's first, with LF
    * line ends only, up to and including the empty line that ends it; it is the app's memory:
-   * read it, never keep or change it. Returns a kind above 0 to hand to {@link readScanned}
-   * (in order, once every block of the network chunk was scanned), having written into `cut`
-   * (given as start = end = 0) the bytes the app does not get, as offsets from `start`, or 0: the block
+   * read it, never keep or change it. Returns a kind above 0 to hand to {@link readScanned} (in
+   * order, once every block of the network chunk was scanned), having written into `cut` (given
+   * as start = end = 0) the bytes the app does not get, as offsets from `start`; or 0: the block
    * is read as text, with {@link read}. Reads nothing itself, so a chunk in which one block
    * scans 0 is read as text whole.
    */

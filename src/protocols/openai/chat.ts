@@ -23,7 +23,7 @@ const DONE_NO_SPACE = 'data:[DONE]\n\n';
  * The hot path's words, in bytes (see ChatEvents.scan), each looked for by a byte that is rare in
  * a chunk's JSON (`h`, `g`, `_`) rather than by its quote, which every key and string has.
  */
-const B = {
+const WORDS = {
   data: bytePattern('data:'),
   done: bytePattern(DONE),
   doneNoSpace: bytePattern(DONE_NO_SPACE),
@@ -109,12 +109,12 @@ class ChatEvents implements EventReader {
    * same searches, the same rules, the same range cut out, with no text made of the block.
    */
   scan(bytes: Uint8Array, start: number, end: number, cut: CutRange): number {
-    if (!this.#sawOutput || !bytesAt(bytes, start, B.data)) return TEXT;
-    if (bytesAre(bytes, start, end, B.done) || bytesAre(bytes, start, end, B.doneNoSpace)) return END;
-    const usageAt = lastIndexOfBytes(bytes, B.usage, start, end);
+    if (!this.#sawOutput || !bytesAt(bytes, start, WORDS.data)) return TEXT;
+    if (bytesAre(bytes, start, end, WORDS.done) || bytesAre(bytes, start, end, WORDS.doneNoSpace)) return END;
+    const usageAt = lastIndexOfBytes(bytes, WORDS.usage, start, end);
     if (usageAt !== -1) {
       const value = valueAtBytes(bytes, usageAt + 7, end);
-      if (value === -1 || !bytesAt(bytes, value, B.null)) return TEXT;
+      if (value === -1 || !bytesAt(bytes, value, WORDS.null)) return TEXT;
       if (this.#hideUsage) {
         if (memberRangeBytes(bytes, usageAt, value + 4, cut) === undefined) return TEXT;
         cut.start -= start;
@@ -123,8 +123,8 @@ class ChatEvents implements EventReader {
     }
     // Only whether it is there, from the end as in text: past fewer `h`s than from the start (the
     // id and the object type hold three before it).
-    if (lastIndexOfBytes(bytes, B.choices, start, end) === -1) return TEXT;
-    const finishAt = lastIndexOfBytes(bytes, B.finishReason, start, end);
+    if (lastIndexOfBytes(bytes, WORDS.choices, start, end) === -1) return TEXT;
+    const finishAt = lastIndexOfBytes(bytes, WORDS.finishReason, start, end);
     const finishValue = finishAt === -1 ? -1 : valueAtBytes(bytes, finishAt + 15, end);
     if (finishValue !== -1 && bytes[finishValue] === 34) return TEXT;
     return ORDINARY;
@@ -227,9 +227,9 @@ class ChatEvents implements EventReader {
 
   /**
    * Hot path: an ordinary chunk after the first output, in an LF-framed stream: three substring
-   * searches from the end (`"usage"`, where OpenAI puts it; `"finish_reason"`; `"choices"`, which
-   * only has to be there, and lies nearer the end than the start). Anything unusual (a usage object, an error event, a
-   * usage member it cannot cut out cleanly) goes the slow way.
+   * searches from the end (`"usage"`, where OpenAI puts it; `"choices"`, which only has to be
+   * there, and lies nearer the end than the start; `"finish_reason"`). Anything unusual (a usage
+   * object, an error event, a usage member it cannot cut out cleanly) goes the slow way.
    */
   #readChunk(block: string): string {
     // Exactly `[DONE]`, as the SDK takes it: `data: [DONE] ` (a trailing space) is not the end.
