@@ -131,14 +131,8 @@ class ChatEvents implements EventReader {
   }
 
   readScanned(kind: number): void {
-    if (kind === END) {
-      this.#complete = true;
-      this.#sink.complete();
-      return;
-    }
-    this.#previousFinished = this.#lastFinished;
-    this.#lastFinished = false;
-    this.#sink.output();
+    if (kind === END) this.#done();
+    else this.#ordinaryOutput();
   }
 
   end(): void {
@@ -152,12 +146,24 @@ class ChatEvents implements EventReader {
     this.#sink.output();
   }
 
+  /** `[DONE]`: the stream is complete. */
+  #done(): void {
+    this.#complete = true;
+    this.#sink.complete();
+  }
+
+  /** An ordinary chunk on the hot path (in text or in bytes): output, and no finish_reason. */
+  #ordinaryOutput(): void {
+    this.#previousFinished = this.#lastFinished;
+    this.#lastFinished = false;
+    this.#sink.output();
+  }
+
   /** A chunk's data, parsed. Returns false to leave the block out (the hidden usage chunk). */
   #inspect(data: string): boolean {
     const sink = this.#sink;
     if (data === '[DONE]') {
-      this.#complete = true;
-      sink.complete();
+      this.#done();
       return true;
     }
     this.#previousFinished = this.#lastFinished;
@@ -234,8 +240,7 @@ class ChatEvents implements EventReader {
   #readChunk(block: string): string {
     // Exactly `[DONE]`, as the SDK takes it: `data: [DONE] ` (a trailing space) is not the end.
     if (block === DONE || block === DONE_NO_SPACE) {
-      this.#complete = true;
-      this.#sink.complete();
+      this.#done();
       return block;
     }
     let cut: CutRange | undefined;
@@ -253,9 +258,7 @@ class ChatEvents implements EventReader {
     const finishValue = finishAt === -1 ? -1 : valueAt(block, finishAt + 15);
     // The finish chunk (a string, not null) usually carries no output: parse it, once a stream.
     if (finishValue !== -1 && block.charCodeAt(finishValue) === 34) return this.#readSlowly(block);
-    this.#previousFinished = this.#lastFinished;
-    this.#lastFinished = false;
-    this.#sink.output();
+    this.#ordinaryOutput();
     this.cut = cut;
     return block;
   }
