@@ -49,6 +49,9 @@ export const VARIANTS = {
   'floor-fetch': { label: 'floor: a fetch wrapper, nothing else (lib/floors.mjs)', majors: [7] },
   'floor-tap': { label: 'floor: + a pass-through body, one timestamp per network read', majors: [7] },
   'floor-decode': { label: 'floor: + each read decoded, each event found and timed', majors: [7] },
+  'floor-read': { label: 'floor: what is recorded, in the least code (read ahead, usage hidden, hot-path rules in bytes, every gap)', majors: [7] },
+  'parts-reader': { label: 'parts: that floor with inferometer\'s SSE reader', majors: [7] },
+  'parts-tap': { label: 'parts: + inferometer\'s tap (the request side is all that is left out)', majors: [7] },
   'bare-anthropic': { label: 'bare @anthropic-ai/sdk', majors: [1], sdk: 'anthropic' },
   'inferometer-anthropic': { label: 'inferometer (instrument(new Anthropic()))', majors: [1], sdk: 'anthropic' },
 };
@@ -69,12 +72,12 @@ export const referenceOf = (id) => {
  */
 export const SCENARIO_VARIANTS = {
   cpu: {
-    full: ['bare@7', 'floor-fetch@7', 'floor-tap@7', 'floor-decode@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
+    full: ['bare@7', 'floor-fetch@7', 'floor-tap@7', 'floor-decode@7', 'floor-read@7', 'parts-reader@7', 'parts-tap@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
     quick: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'bare+usage@7', 'openlit+usage@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'bare-anthropic@1', 'inferometer-anthropic@1'],
   },
   cpuOnce: { full: ['openlit@7'], quick: [] },
   memory: {
-    full: ['bare@7', 'floor-tap@7', 'floor-decode@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
+    full: ['bare@7', 'floor-tap@7', 'floor-decode@7', 'floor-read@7', 'inferometer@7', 'inferometer-sdk@7', 'inferometer-nousage@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6', 'openinference@6'],
     quick: ['bare@7', 'inferometer@7', 'inferometer-sdk@7', 'openinference@7', 'openlit@7', 'bare@6', 'inferometer@6', 'otel@6', 'traceloop@6'],
   },
 };
@@ -134,8 +137,11 @@ export async function setupVariant(id) {
     case 'floor-fetch':
     case 'floor-tap':
     case 'floor-decode':
+    case 'floor-read':
+    case 'parts-reader':
+    case 'parts-tap':
       // What the guarantees alone cost (lib/floors.mjs): no MeterProvider, nothing recorded.
-      clientOptions = { fetch: floorFetch(tool.slice('floor-'.length)) };
+      clientOptions = { fetch: await floorFetch(tool.startsWith('parts-') ? tool : tool.slice('floor-'.length)) };
       break;
     case 'inferometer':
     case 'inferometer-sdk':
