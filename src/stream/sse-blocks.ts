@@ -225,6 +225,14 @@ export class BlockSplitter {
     return this.#length;
   }
 
+  /**
+   * Nothing held and no CR line end to finish: the next text starts a block afresh, as a reader
+   * that finds blocks in bytes sees it.
+   */
+  get idle(): boolean {
+    return this.#length === 0 && !this.#afterCR;
+  }
+
   /** How many characters of the block under way {@link takeAhead} handed out. */
   get taken(): number {
     return this.#taken;

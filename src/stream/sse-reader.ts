@@ -108,6 +108,13 @@ class SseReader implements BodyReader, BlockSink {
   #carried: Uint8Array | undefined = undefined;
   /** How many numbers of {@link cuts} are this chunk's. */
   #cutCount = 0;
+  /**
+   * The bytes of the event under way after a read taken in bytes (a read that ended inside an
+   * event: a flooded stream's): while usage is hidden none of them reached the app yet. The byte
+   * path reads the event whole when it ends; a read it leaves to the text path first hands them
+   * to the splitter ({@link #unscan}). The splitter then holds nothing.
+   */
+  #byteCarry: Uint8Array | undefined = undefined;
 
   constructor(record: RequestRecord, events: EventReader, sink: RecordSink, options: SseReaderOptions) {
     this.#record = record;
@@ -124,12 +131,13 @@ class SseReader implements BodyReader, BlockSink {
     this.#sink.at = at;
     const first = !this.#sawBytes;
     this.#sawBytes ||= chunk.byteLength > 0;
-    // Whole events, after the first, with nothing held from the last read: read in bytes if the
-    // protocol can (paced streams: every read but the first and the last).
-    if (this.#scans && this.#sawEvent && this.#decoder === undefined && this.#out === '' && this.#splitter.pending === 0) {
+    // After the first event, read in bytes if the protocol can (every read but the first and the
+    // last, paced or flooded): from an event's start, or with the event under way held in bytes.
+    if (this.#scans && this.#sawEvent && this.#decoder === undefined && this.#out === '') {
       const handed = this.#scan(chunk);
       if (handed !== undefined) return handed;
     }
+    this.#unscan();
     const text = this.#decode(chunk, first);
     const splitter = this.#splitter;
     if (!this.#hideUsage) {
@@ -185,6 +193,7 @@ class SseReader implements BodyReader, BlockSink {
 
   end(at: number): Uint8Array | null {
     this.#sink.at = at;
+    this.#unscan();
     this.#text = undefined; // (set only inside push(), which a failure may have left)
     this.#carry = undefined;
     this.#carried = undefined;
@@ -247,28 +256,58 @@ class SseReader implements BodyReader, BlockSink {
   }
 
   /**
-   * The hot path in bytes: a chunk of whole events (LF line ends, ending with the empty line that
-   * ends its last event, none empty), each of which the protocol's scan() knows by its bytes, is
-   * read without being decoded or split as text, and handed on as its own bytes, what the
-   * protocol cuts out cut out in place. Undefined (and nothing read) for any other chunk, which
-   * the text path then reads whole. The splitter holds nothing before and after, as on the text path.
+   * The hot path in bytes: a chunk without CR whose events the protocol's scan() knows by their
+   * bytes is read without being decoded or split as text, and handed on as its own bytes, what
+   * the protocol cuts out cut out in place. An event the last read ended inside (held in bytes,
+   * or, while usage is hidden, by the splitter with its bytes as {@link #carry}) is read whole
+   * when it ends here; the event this chunk ends inside is held in bytes (while usage is hidden,
+   * none of it is handed on yet, as on the text path). Undefined (and nothing read, nothing
+   * changed) for any other chunk, which the text path then reads whole.
    */
   #scan(chunk: Uint8Array): Uint8Array | null | undefined {
     const n = chunk.byteLength;
-    if (n < 2 || chunk[n - 1] !== LF || chunk[n - 2] !== LF || chunk.indexOf(CR) !== -1) return undefined;
+    if (n === 0 || chunk.indexOf(CR) !== -1) return undefined;
+    const splitter = this.#splitter;
+    let carry = this.#byteCarry;
+    // The text path's read before ended inside an event, whose bytes it kept while hiding usage
+    // (all ASCII, all the splitter holds): the byte path takes it over from there (a flooded
+    // stream, once).
+    const fromText = carry === undefined && !splitter.idle;
+    if (fromText) {
+      carry = this.#hideUsage ? this.#carry : undefined;
+      if (carry === undefined || splitter.taken > 0 || carry.byteLength !== splitter.pending || carry[0] === LF || carry.indexOf(CR) !== -1) return undefined;
+    }
     const events = this.#events;
     let count = 0;
     let cutCount = 0;
-    for (let start = 0; start < n; ) {
+    let start = 0;
+    if (carry !== undefined) {
+      // The event under way ends in this chunk, or goes on through all of it.
+      const end = carry[carry.byteLength - 1] === LF && chunk[0] === LF ? 1 : eventEnd(chunk, 0);
+      if (end === -1) {
+        // Held whole up to the bound past which the text path hands an event's head on early.
+        if (carry.byteLength + n > HELD_BACK_CHARS) return undefined;
+        if (fromText) this.#leaveText();
+        this.#byteCarry = joined(carry, chunk);
+        return this.#hideUsage ? null : chunk;
+      }
+      const event = joined(carry, chunk.subarray(0, end));
+      const kind = scanEvent(events, event, 0, event.byteLength);
+      if (kind === 0) return undefined;
+      kinds[count++] = kind;
+      // Its positions count from the chunk's first byte; the carry's are negative.
+      if (scanned.end > scanned.start) {
+        cuts[cutCount++] = scanned.start - carry.byteLength;
+        cuts[cutCount++] = scanned.end - carry.byteLength;
+      }
+      start = end;
+    }
+    while (start < n) {
       // An empty line that ends no event: the text path forwards it (or not) as the splitter does.
       if (chunk[start] === LF) return undefined;
-      // The first LF followed by another (there is one: the chunk ends with two).
-      let end = chunk.indexOf(LF, start);
-      while (chunk[end + 1] !== LF) end = chunk.indexOf(LF, end + 1);
-      end += 2;
-      scanned.start = 0;
-      scanned.end = 0;
-      const kind = events.scan!(chunk, start, end, scanned);
+      const end = eventEnd(chunk, start);
+      if (end === -1) break;
+      const kind = scanEvent(events, chunk, start, end);
       if (kind === 0) return undefined;
       kinds[count++] = kind;
       if (scanned.end > scanned.start) {
@@ -277,8 +316,34 @@ class SseReader implements BodyReader, BlockSink {
       }
       start = end;
     }
+    // The event this chunk ends inside, from `start` on.
+    if (n - start > HELD_BACK_CHARS) return undefined;
+    if (fromText) this.#leaveText();
     for (let i = 0; i < count; i++) events.readScanned!(kinds[i]!);
-    return cutCount === 0 || !this.#hideUsage ? chunk : compose(chunk, undefined, 0, n, cuts, cutCount, this.#ownsChunks);
+    // Held while usage is hidden as a view of the chunk's tail, which a cut in place leaves as it
+    // is; else copied (the app has the chunk).
+    this.#byteCarry = start === n ? undefined : this.#hideUsage ? chunk.subarray(start) : chunk.slice(start);
+    if (!this.#hideUsage) return chunk;
+    return compose(chunk, carry, carry === undefined ? 0 : -carry.byteLength, start, cuts, cutCount, this.#ownsChunks);
+  }
+
+  /** The byte path takes over the event under way from the text path: the splitter lets go of it. */
+  #leaveText(): void {
+    this.#splitter.flush();
+    this.#carry = undefined;
+  }
+
+  /**
+   * The event under way that the byte path holds, handed to the splitter as the text path would
+   * have left it (its text held, its bytes as {@link #carry}), before a read the byte path leaves
+   * to the text path, and at the end.
+   */
+  #unscan(): void {
+    const carry = this.#byteCarry;
+    if (carry === undefined) return;
+    this.#byteCarry = undefined;
+    this.#splitter.push(this.#decode(carry, false), this);
+    if (this.#hideUsage) this.#carry = carry;
   }
 
   /**
@@ -328,6 +393,19 @@ class SseReader implements BodyReader, BlockSink {
 /** What the app gets of a block the protocol's reader returned: `returned` without `cut` (see EventReader.cut). */
 function withoutCut(returned: string, cut: EventReader['cut']): string {
   return cut === undefined ? returned : returned.slice(0, cut.start) + returned.slice(cut.end);
+}
+
+/** Where the first event from `start` ends in `bytes` (just past the empty line that ends it); -1 if none does. */
+function eventEnd(bytes: Uint8Array, start: number): number {
+  for (let at = bytes.indexOf(LF, start); at !== -1; at = bytes.indexOf(LF, at + 1)) if (bytes[at + 1] === LF) return at + 2;
+  return -1;
+}
+
+/** The protocol's scan() of one event, the range it cuts out in {@link scanned}. */
+function scanEvent(events: EventReader, bytes: Uint8Array, start: number, end: number): number {
+  scanned.start = 0;
+  scanned.end = 0;
+  return events.scan!(bytes, start, end, scanned);
 }
 
 /** `a` then `b`, in a new array. */

@@ -319,6 +319,31 @@ const chatCase: fc.Arbitrary<ChatCase> = fc.record({
   return { ...c, plainWire: { ...c.plainWire, trailer }, usageWire: { ...c.usageWire, trailer, end: c.plainWire.end } };
 });
 
+/**
+ * A flooded stream's wire: LF line ends mostly, cut anywhere into many writes, so that nearly
+ * every read ends inside an event (the reads the SSE reader holds an event across in bytes).
+ */
+const floodedWire = (w: Wire): fc.Arbitrary<Wire> =>
+  fc
+    .tuple(fc.constantFrom<LineEnd>('\n', '\n', '\n', '\r\n'), fc.array(fc.integer({ min: 1, max: 9999 }).map((n) => n / 10_000), { minLength: 4, maxLength: 60 }))
+    .map(([lineEnd, cuts]) => ({ ...w, lineEnd, cuts, everyByte: false, atEvents: false }));
+
+/** An ordinary output chunk of ASCII text (what most of a real stream is). */
+const asciiOutput: fc.Arbitrary<ChatChunk> = fc
+  .tuple(chatChunk, fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 24 }))
+  .map(([c, t]) => ({ ...c, kind: 'output', field: 'content', text: t, finish: null, pretty: false, event: undefined, id: undefined }));
+
+/** A chat case of a long stream, mostly ordinary ASCII chunks, on flooded wires (see floodedWire). */
+const floodedChatCase: fc.Arbitrary<ChatCase> = chatCase.chain((c) =>
+  fc
+    .tuple(
+      fc.array(fc.oneof({ weight: 40, arbitrary: asciiOutput }, { weight: 1, arbitrary: chatChunk }, { weight: 1, arbitrary: junk }), { minLength: 10, maxLength: 60 }),
+      floodedWire(c.plainWire),
+      floodedWire(c.usageWire),
+    )
+    .map(([items, plainWire, usageWire]) => ({ ...c, endpoint: 'chat' as const, items, plainWire, usageWire })),
+);
+
 const CHAT_MODEL = 'gpt-4o-mini-2024-07-18';
 
 function chatObject(c: ChatCase, chunk: ChatChunk, withUsage: boolean): Record<string, unknown> {
@@ -671,33 +696,38 @@ describe('chat streams: the app sees the same through inferometer as through the
     await c.shutdown();
   });
 
+  /** The property, for one chat case. */
+  const sameAsBare = async (k: ChatCase): Promise<void> => {
+    const plain = render(chatBlocks(k, false), k.plainWire);
+    const withUsage = render(chatBlocks(k, true), k.usageWire);
+    const reply = (req: { body: unknown }): ByteReply => {
+      const asked = (req.body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
+      const usage = asked && k.usageStyle === 'openai';
+      return { writes: usage ? withUsage : plain, end: (usage ? k.usageWire : k.plainWire).end, ...((usage ? k.usageWire : k.plainWire).end === 'destroy' ? { endDelayMs: 5 } : {}) };
+    };
+    server.handle(reply);
+    const create = (client: OpenAI) => (signal: AbortSignal) =>
+      k.endpoint === 'chat'
+        ? client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true }, { signal })
+        : client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi', stream: true }, { signal });
+    const bare = await appView(create(c.bare));
+    const off = await appView(create(c.off));
+    const def = await appView(create(c.def));
+    const deltas = await c.deltas();
+    sameView('injectStreamUsage: false', bare, off, plain);
+    sameView('injectStreamUsage: true (default)', bare, def, k.usageStyle === 'openai' ? withUsage : plain);
+    checkRecord('injectStreamUsage: false', deltas.off, expectChat(k, false), k.plainWire.end);
+    const usageServed = k.usageStyle === 'openai';
+    checkRecord('injectStreamUsage: true (default)', deltas.def, expectChat(k, usageServed), usageServed ? k.usageWire.end : k.plainWire.end);
+  };
+
   it(`same chunks, same error at the same point, and one exact record, for ${RUNS} generated streams`, async () => {
-    await fc.assert(
-      fc.asyncProperty(chatCase, async (k) => {
-        const plain = render(chatBlocks(k, false), k.plainWire);
-        const withUsage = render(chatBlocks(k, true), k.usageWire);
-        const reply = (req: { body: unknown }): ByteReply => {
-          const asked = (req.body as { stream_options?: { include_usage?: unknown } }).stream_options?.include_usage === true;
-          const usage = asked && k.usageStyle === 'openai';
-          return { writes: usage ? withUsage : plain, end: (usage ? k.usageWire : k.plainWire).end, ...((usage ? k.usageWire : k.plainWire).end === 'destroy' ? { endDelayMs: 5 } : {}) };
-        };
-        server.handle(reply);
-        const create = (client: OpenAI) => (signal: AbortSignal) =>
-          k.endpoint === 'chat'
-            ? client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true }, { signal })
-            : client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi', stream: true }, { signal });
-        const bare = await appView(create(c.bare));
-        const off = await appView(create(c.off));
-        const def = await appView(create(c.def));
-        const deltas = await c.deltas();
-        sameView('injectStreamUsage: false', bare, off, plain);
-        sameView('injectStreamUsage: true (default)', bare, def, k.usageStyle === 'openai' ? withUsage : plain);
-        checkRecord('injectStreamUsage: false', deltas.off, expectChat(k, false), k.plainWire.end);
-        const usageServed = k.usageStyle === 'openai';
-        checkRecord('injectStreamUsage: true (default)', deltas.def, expectChat(k, usageServed), usageServed ? k.usageWire.end : k.plainWire.end);
-      }),
-      FC_OPTIONS,
-    );
+    await fc.assert(fc.asyncProperty(chatCase, sameAsBare), FC_OPTIONS);
+    await checkTotals(c);
+  }, TIMEOUT);
+
+  it(`the same for ${RUNS} long streams of mostly ordinary chunks, flooded (nearly every read ends inside an event)`, async () => {
+    await fc.assert(fc.asyncProperty(floodedChatCase, sameAsBare), FC_OPTIONS);
     await checkTotals(c);
   }, TIMEOUT);
 });

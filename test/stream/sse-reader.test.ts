@@ -134,11 +134,92 @@ describe('the SSE reader: a read of whole ordinary events is read in bytes', () 
     }
   });
 
-  it('leaves a read that ends inside an event to the text path, which holds the rest', () => {
+});
+
+/** Pushes `stream` in reads of `size` bytes from `at` on; returns what the app got, and whether any text was made of a read. */
+function pushInReads(sse: BodyReader, stream: string, size: number, at: number): { got: string; decoded: boolean } {
+  const source = bytes(stream);
+  const decode = vi.spyOn(TextDecoder.prototype, 'decode');
+  const handed: (Uint8Array | null)[] = [];
+  let decoded = false;
+  try {
+    for (let i = 0; i < source.byteLength; i += size) handed.push(sse.push(source.slice(i, i + size), at++));
+    decoded = decode.mock.calls.length > 0;
+  } finally {
+    decode.mockRestore();
+  }
+  return { got: handed.map(text).join(''), decoded };
+}
+
+describe('the SSE reader: reads that end inside an event (a flooded stream) are read in bytes too', () => {
+  it('holds the event a read ends inside, in bytes, and reads it whole in the read where it ends', () => {
+    const stream = Array.from({ length: 12 }, (_, i) => content(i + 1)).join('') + DONE;
+    for (const size of [40, 97, 333, 1000]) {
+      const { sse, record } = afterRole(true);
+      const { got, decoded } = pushInReads(sse, stream, size, 2);
+      expect(decoded, `reads of ${size} bytes: no text made of a read`).toBe(false);
+      expect(got + text(sse.end(99)), `reads of ${size} bytes`).toBe(hidden(stream));
+      expect(record.outputChunks, `reads of ${size} bytes`).toBe(13);
+      expect(sse.complete).toBe(true);
+    }
+  });
+
+  it('takes over an event under way from the text path (the first read of a flooded stream ends inside one)', () => {
+    const stream = ROLE + content(1) + content(2) + content(3) + content(4);
+    const { sse, record } = hidingReader();
+    let got = text(sse.push(bytes(stream.slice(0, 400)), 1));
+    const rest = pushInReads(sse, stream.slice(400), 150, 2);
+    expect(rest.decoded, 'no text made of the reads after the first').toBe(false);
+    got += rest.got + text(sse.end(9));
+    expect(got).toBe(hidden(stream));
+    expect(record.outputChunks).toBe(4);
+  });
+
+  it('hands the text path the event under way when the read it ends in is not ordinary, and at the end of the body', () => {
+    const stream = content(1) + content(2) + FINISH + USAGE + DONE;
+    for (const size of [50, 170, 260]) {
+      const { sse, record } = afterRole(true);
+      const { got } = pushInReads(sse, stream, size, 2);
+      expect(got + text(sse.end(99)), `reads of ${size} bytes`).toBe(hidden(stream));
+      expect(record.outputChunks).toBe(3);
+      expect(record.usage).toMatchObject({ input: 3, output: 4 });
+    }
+    // A body that ends inside an event: read as ended, forwarded as it came.
+    const { sse, record } = afterRole(true);
+    const cut = content(1) + content(2).slice(0, -2);
+    const { got } = pushInReads(sse, cut, 60, 2);
+    expect(got + text(sse.end(99))).toBe(hidden(content(1) + content(2)).slice(0, -2));
+    expect(record.outputChunks).toBe(3);
+  });
+
+  it('hands on the head of a long event under way before it ends, as the text path does', () => {
+    const long = chunk(`{"content":"${'x'.repeat(40_000)}"}`);
     const { sse } = afterRole(true);
-    const read = content(1) + content(2);
-    let got = text(sse.push(bytes(read.slice(0, -30)), 2));
-    got += text(sse.push(bytes(read.slice(-30)), 3));
-    expect(got).toBe(hidden(read));
+    const source = bytes(long + content(2));
+    let before = 0;
+    let got = '';
+    for (let i = 0; i < source.byteLength; i += 4096) {
+      const piece = text(sse.push(source.slice(i, i + 4096), 2 + i));
+      if (i + 4096 < long.length) before += piece.length;
+      got += piece;
+    }
+    expect(before, 'the head reached the app before the event ended').toBeGreaterThan(20_000);
+    expect(got).toBe(hidden(long + content(2)));
+  });
+
+  it('hands on the very chunks read when usage is not hidden', () => {
+    const { sse, record } = afterRole(false);
+    const source = bytes(content(1) + content(2) + content(3));
+    const decode = vi.spyOn(TextDecoder.prototype, 'decode');
+    try {
+      for (const [from, to] of [[0, 70], [70, 260], [260, source.byteLength]] as const) {
+        const read = source.slice(from, to);
+        expect(sse.push(read, 2 + from)).toBe(read);
+      }
+      expect(decode, 'no text is made of the reads').not.toHaveBeenCalled();
+    } finally {
+      decode.mockRestore();
+    }
+    expect(record.outputChunks).toBe(4);
   });
 });
