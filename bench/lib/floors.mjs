@@ -152,6 +152,9 @@ function valueAfter(bytes, i, end) {
   return i < end ? i : -1;
 }
 
+/** Node's memchr (see src/stream/bytes.ts): V8's Uint8Array indexOf compares a byte at a time. */
+const memchr = Buffer.prototype.indexOf;
+
 export function reading() {
   const counts = new Float64Array(BOUNDS.length + 1);
   let sum = 0;
@@ -172,8 +175,8 @@ export function reading() {
     let ncuts = 0;
     let start = 0;
     for (;;) {
-      let end = bytes.indexOf(LF, start);
-      while (end !== -1 && end + 1 < n && bytes[end + 1] !== LF) end = bytes.indexOf(LF, end + 1);
+      let end = memchr.call(bytes, LF, start);
+      while (end !== -1 && end + 1 < n && bytes[end + 1] !== LF) end = memchr.call(bytes, LF, end + 1);
       if (end === -1 || end + 1 >= n) break;
       end += 2;
       sink.events++;

@@ -5,6 +5,7 @@ import { ERROR_NOT_EVENT_STREAM } from '../semconv.js';
 import type { BodyReader } from './body-reader.js';
 import type { RecordSink } from './record-sink.js';
 import { compose, withoutRanges } from './byte-cuts.js';
+import { indexOfByte } from './bytes.js';
 import { type BlockSink, BlockSplitter } from './sse-blocks.js';
 import { hasData } from './sse-events.js';
 
@@ -266,7 +267,7 @@ class SseReader implements BodyReader, BlockSink {
    */
   #scan(chunk: Uint8Array): Uint8Array | null | undefined {
     const n = chunk.byteLength;
-    if (n === 0 || chunk.indexOf(CR) !== -1) return undefined;
+    if (n === 0 || indexOfByte(chunk, CR, 0) !== -1) return undefined;
     const splitter = this.#splitter;
     let carry = this.#byteCarry;
     // The text path's read before ended inside an event, whose bytes it kept while hiding usage
@@ -275,7 +276,7 @@ class SseReader implements BodyReader, BlockSink {
     const fromText = carry === undefined && !splitter.idle;
     if (fromText) {
       carry = this.#hideUsage ? this.#carry : undefined;
-      if (carry === undefined || splitter.taken > 0 || carry.byteLength !== splitter.pending || carry[0] === LF || carry.indexOf(CR) !== -1) return undefined;
+      if (carry === undefined || splitter.taken > 0 || carry.byteLength !== splitter.pending || carry[0] === LF || indexOfByte(carry, CR, 0) !== -1) return undefined;
     }
     const events = this.#events;
     let count = 0;
@@ -397,7 +398,7 @@ function withoutCut(returned: string, cut: EventReader['cut']): string {
 
 /** Where the first event from `start` ends in `bytes` (just past the empty line that ends it); -1 if none does. */
 function eventEnd(bytes: Uint8Array, start: number): number {
-  for (let at = bytes.indexOf(LF, start); at !== -1; at = bytes.indexOf(LF, at + 1)) if (bytes[at + 1] === LF) return at + 2;
+  for (let at = indexOfByte(bytes, LF, start); at !== -1; at = indexOfByte(bytes, LF, at + 1)) if (bytes[at + 1] === LF) return at + 2;
   return -1;
 }
 

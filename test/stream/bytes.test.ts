@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { bytePattern, bytesAre, lastIndexOfBytes } from '../../src/stream/bytes.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { byteSearch, bytePattern, bytesAre, indexOfByte, lastIndexOfBytes } from '../../src/stream/bytes.js';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -32,5 +32,25 @@ describe('searching bytes for ASCII text', () => {
     const bytes = encode('xdata: [DONE]\n\n');
     expect(bytesAre(bytes, 1, bytes.length, bytePattern('data: [DONE]\n\n'))).toBe(true);
     expect(bytesAre(bytes, 0, bytes.length, bytePattern('data: [DONE]\n\n'))).toBe(false);
+  });
+
+  it('finds the first place of a byte from a position where the typed array finds it (Node memchr, or without a Node Buffer)', async () => {
+    vi.stubGlobal('Buffer', undefined);
+    vi.resetModules();
+    const without = await import('../../src/stream/bytes.js');
+    vi.unstubAllGlobals();
+    expect(byteSearch).toBe('memchr');
+    expect(without.byteSearch).toBe('typed array');
+    const withoutBuffer = without.indexOfByte;
+    const bytes = fc.uint8Array({ maxLength: 300 }).map((a) => a.map((b) => [10, 13, 32, 200][b % 4]!));
+    fc.assert(
+      fc.property(bytes, fc.constantFrom(10, 13, 32, 200, 9), fc.nat(), (haystack, byte, a) => {
+        const from = a % (haystack.length + 2);
+        const expected = haystack.indexOf(byte, from);
+        expect(indexOfByte(haystack, byte, from)).toBe(expected);
+        expect(withoutBuffer(haystack, byte, from)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
