@@ -1,8 +1,9 @@
 // `npm run bench:reader`: what inferometer's SSE reader (decode, split into events, the OpenAI chat
 // reader, usage hiding, the record) costs per chunk in isolation, with warm caches and with cold
 // ones. No network, no SDK: the paced bench stream (lib/sse-events.mjs, 8 events per network read
-// as the paced scenario delivers them, or 64 as a flooded read holds) is pushed through the reader
-// built from ../src. "Cold" touches 8 MB of other memory before each read, as the app, the SDK and
+// as the paced scenario delivers them, or 64 as a flooded read holds, or reads of a fixed size cut
+// anywhere, as a flooded stream's are) is pushed through the reader built from ../src, and through
+// the `read` floor's one closure (lib/floors.mjs) for comparison: the same work in the least code. "Cold" touches 8 MB of other memory before each read, as the app, the SDK and
 // the idle millisecond between two network reads of a paced stream do; "warm" does not. The
 // difference is why a paced stream costs more per chunk than a flooded one: each network read runs
 // on cold caches, and every byte and instruction the reader touches per read costs more.
@@ -11,6 +12,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fixed, table } from './lib/markdown.mjs';
+import { reading } from './lib/floors.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = new URL('./.snapshot/reader-cost/', import.meta.url);
@@ -40,16 +42,38 @@ const touchOther = () => {
   for (let i = 0; i < other.length; i += 8) sum += other[i]++;
 };
 
-/** CPU time (us) per chunk spent in the reader's push(), for one set-up, median of `rounds` streams. */
-async function measure(mod, { hide, perRead, cold, rounds }) {
-  const { sseEvents } = await import('./lib/sse-events.mjs');
-  const events = sseEvents(1, CHUNKS, true);
+/** The network reads of the bench stream: `perRead` whole events each, or (`cutAt`) `cutAt` bytes each, cut anywhere. */
+function readsOf(events, { perRead, cutAt }) {
   const reads = [];
-  for (let i = 0; i < events.length; i += perRead) reads.push(new Uint8Array(Buffer.concat(events.slice(i, i + perRead))));
+  if (cutAt !== undefined) {
+    const all = new Uint8Array(Buffer.concat(events));
+    for (let i = 0; i < all.length; i += cutAt) reads.push(all.slice(i, i + cutAt));
+  } else {
+    for (let i = 0; i < events.length; i += perRead) reads.push(new Uint8Array(Buffer.concat(events.slice(i, i + perRead))));
+  }
+  return reads;
+}
+
+/** inferometer's SSE reader of one stream: push(chunk, at). */
+function inferometerReader(mod, hide) {
+  const record = new mod.RequestRecord({}, true, 0, { requestFinished() {} });
+  const sink = new mod.RecordSink(record, (c) => c);
+  const reader = mod.createSseReader(record, mod.openaiChat.events(sink, hide), sink, { hideUsage: hide, cutMarker: hide ? '"usage"' : undefined, declaredEventStream: true, ownsChunks: true });
+  return { push: (chunk, at) => reader.push(chunk, at), end: (at) => reader.end(at) };
+}
+
+/** The `read` floor's one closure (lib/floors.mjs: usage hidden, the hot path's rules in bytes, every gap), for comparison. */
+function floorReader() {
+  const push = reading();
+  return { push, end: () => null };
+}
+
+/** CPU time (us) per chunk spent in the reader's push(), for one set-up, median of `rounds` streams. */
+async function measure(make, { perRead, cutAt, cold, rounds }) {
+  const { sseEvents } = await import('./lib/sse-events.mjs');
+  const reads = readsOf(sseEvents(1, CHUNKS, true), { perRead, cutAt });
   const stream = () => {
-    const record = new mod.RequestRecord({}, true, 0, { requestFinished() {} });
-    const sink = new mod.RecordSink(record, (c) => c);
-    const reader = mod.createSseReader(record, mod.openaiChat.events(sink, hide), sink, { hideUsage: hide, cutMarker: hide ? '"usage"' : undefined, declaredEventStream: true, ownsChunks: true });
+    const reader = make();
     let us = 0;
     for (const r of reads) {
       if (cold) touchOther();
@@ -81,18 +105,25 @@ function clockCost() {
 const mod = await import(bundle());
 const clock = clockCost();
 const rows = [];
-for (const perRead of [8, 64]) {
-  for (const hide of [true, false]) {
-    const warm = (await measure(mod, { hide, perRead, cold: false, rounds: 31 })) - clock / perRead;
-    const cold = (await measure(mod, { hide, perRead, cold: true, rounds: 11 })) - clock / perRead;
-    rows.push([`${perRead} events per read`, hide ? 'hidden (all defaults)' : 'not hidden (app asks, or injectStreamUsage: false)', fixed(warm, 3), fixed(cold, 3), `${fixed(cold / warm, 1)}x`, fixed((cold - warm) * perRead, 2)]);
+const EVENT_BYTES = 300; // about, in the bench stream with usage asked for: to take the clock off per read
+for (const { perRead, cutAt } of [{ perRead: 8 }, { perRead: 64 }, { cutAt: 1500 }, { cutAt: 19_000 }]) {
+  const eventsPerRead = perRead ?? cutAt / EVENT_BYTES;
+  const label = perRead !== undefined ? `${perRead} events per read` : `${cutAt.toLocaleString('en')} bytes per read, cut anywhere (flooded)`;
+  for (const [who, make] of [
+    ['inferometer, usage hidden (all defaults)', () => inferometerReader(mod, true)],
+    ['inferometer, usage not hidden (app asks, or injectStreamUsage: false)', () => inferometerReader(mod, false)],
+    ['the `read` floor (lib/floors.mjs), usage hidden', floorReader],
+  ]) {
+    const warm = (await measure(make, { perRead, cutAt, cold: false, rounds: 31 })) - clock / eventsPerRead;
+    const cold = (await measure(make, { perRead, cutAt, cold: true, rounds: 11 })) - clock / eventsPerRead;
+    rows.push([label, who, fixed(warm, 3), fixed(cold, 3), `${fixed(cold / warm, 1)}x`, fixed((cold - warm) * eventsPerRead, 2)]);
   }
 }
 process.stdout.write(
   [
     `# The SSE reader alone, per chunk (Node ${process.version}; ${CHUNKS}-chunk paced bench stream; clock cost ${fixed(clock, 2)} us per read taken off)`,
     '',
-    table(['network reads', 'injected usage', 'warm caches us/chunk', 'cold caches us/chunk', 'cold / warm', 'cold - warm, us per read'], rows),
+    table(['network reads', 'reader', 'warm caches us/chunk', 'cold caches us/chunk', 'cold / warm', 'cold - warm, us per read'], rows),
     '',
     `(checksum ${sum > 0 ? 'ok' : 'n/a'})`,
     '',
