@@ -106,7 +106,7 @@ const mod = await import(bundle());
 const clock = clockCost();
 const rows = [];
 const EVENT_BYTES = 300; // about, in the bench stream with usage asked for: to take the clock off per read
-for (const { perRead, cutAt } of [{ perRead: 8 }, { perRead: 64 }, { cutAt: 1500 }, { cutAt: 19_000 }]) {
+for (const { perRead, cutAt } of [{ perRead: 8 }, { perRead: 64 }, { cutAt: 1500 }, { cutAt: 65_000 }]) {
   const eventsPerRead = perRead ?? cutAt / EVENT_BYTES;
   const label = perRead !== undefined ? `${perRead} events per read` : `${cutAt.toLocaleString('en')} bytes per read, cut anywhere (flooded)`;
   for (const [who, make] of [
