@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fixed, table } from './lib/markdown.mjs';
-import { reading } from './lib/floors.mjs';
+import { inferometerReader, reading } from './lib/floors.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = new URL('./.snapshot/reader-cost/', import.meta.url);
@@ -52,14 +52,6 @@ function readsOf(events, { perRead, cutAt }) {
     for (let i = 0; i < events.length; i += perRead) reads.push(new Uint8Array(Buffer.concat(events.slice(i, i + perRead))));
   }
   return reads;
-}
-
-/** inferometer's SSE reader of one stream: push(chunk, at). */
-function inferometerReader(mod, hide) {
-  const record = new mod.RequestRecord({}, true, 0, { requestFinished() {} });
-  const sink = new mod.RecordSink(record, (c) => c);
-  const reader = mod.createSseReader(record, mod.openaiChat.events(sink, hide), sink, { hideUsage: hide, cutMarker: hide ? '"usage"' : undefined, declaredEventStream: true, ownsChunks: true });
-  return { push: (chunk, at) => reader.push(chunk, at), end: (at) => reader.end(at) };
 }
 
 /** The `read` floor's one closure (lib/floors.mjs: usage hidden, the hot path's rules in bytes, every gap), for comparison. */
@@ -110,8 +102,8 @@ for (const { perRead, cutAt } of [{ perRead: 8 }, { perRead: 64 }, { cutAt: 1500
   const eventsPerRead = perRead ?? cutAt / EVENT_BYTES;
   const label = perRead !== undefined ? `${perRead} events per read` : `${cutAt.toLocaleString('en')} bytes per read, cut anywhere (flooded)`;
   for (const [who, make] of [
-    ['inferometer, usage hidden (all defaults)', () => inferometerReader(mod, true)],
-    ['inferometer, usage not hidden (app asks, or injectStreamUsage: false)', () => inferometerReader(mod, false)],
+    ['inferometer, usage hidden (all defaults)', () => inferometerReader(mod, true).reader],
+    ['inferometer, usage not hidden (app asks, or injectStreamUsage: false)', () => inferometerReader(mod, false).reader],
     ['the `read` floor (lib/floors.mjs), usage hidden', floorReader],
   ]) {
     const warm = (await measure(make, { perRead, cutAt, cold: false, rounds: 31 })) - clock / eventsPerRead;

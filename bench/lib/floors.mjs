@@ -265,11 +265,15 @@ async function inferometerParts() {
   return import(pathToFileURL(outfile).href);
 }
 
-/** inferometer's SSE reader of one chat stream with usage hidden, its record finished into nothing. */
-function inferometerReader(parts) {
+/**
+ * inferometer's SSE reader of one chat stream (usage hidden unless `hide` is false) of a network
+ * response, its record finished into nothing; `parts`: a bundle of ../src exporting
+ * createSseReader, RecordSink, RequestRecord and openaiChat (see also reader-cost.mjs).
+ */
+export function inferometerReader(parts, hide = true) {
   const record = new parts.RequestRecord({}, true, performance.now(), { requestFinished() {} });
   const sink = new parts.RecordSink(record, (code) => code);
-  const reader = parts.createSseReader(record, parts.openaiChat.events(sink, true), sink, { hideUsage: true, cutMarker: '"usage"', declaredEventStream: true, ownsChunks: true });
+  const reader = parts.createSseReader(record, parts.openaiChat.events(sink, hide), sink, { hideUsage: hide, cutMarker: hide ? '"usage"' : undefined, declaredEventStream: true, ownsChunks: true });
   return { record, reader };
 }
 

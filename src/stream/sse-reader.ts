@@ -278,9 +278,8 @@ class SseReader implements BodyReader, BlockSink {
       carry = this.#hideUsage ? this.#carry : undefined;
       if (carry === undefined || splitter.taken > 0 || carry.byteLength !== splitter.pending || carry[0] === LF || indexOfByte(carry, CR, 0) !== -1) return undefined;
     }
-    const events = this.#events;
     let count = 0;
-    let cutCount = 0;
+    this.#cutCount = 0;
     let start = 0;
     if (carry !== undefined) {
       // The event under way ends in this chunk, or goes on through all of it.
@@ -293,14 +292,10 @@ class SseReader implements BodyReader, BlockSink {
         return this.#hideUsage ? null : chunk;
       }
       const event = joined(carry, chunk.subarray(0, end));
-      const kind = scanEvent(events, event, 0, event.byteLength);
+      // It starts in the carry: at a negative position of the chunk.
+      const kind = this.#scanEvent(event, 0, event.byteLength, -carry.byteLength);
       if (kind === 0) return undefined;
       kinds[count++] = kind;
-      // Its positions count from the chunk's first byte; the carry's are negative.
-      if (scanned.end > scanned.start) {
-        cuts[cutCount++] = scanned.start - carry.byteLength;
-        cuts[cutCount++] = scanned.end - carry.byteLength;
-      }
       start = end;
     }
     while (start < n) {
@@ -308,24 +303,33 @@ class SseReader implements BodyReader, BlockSink {
       if (chunk[start] === LF) return undefined;
       const end = eventEnd(chunk, start);
       if (end === -1) break;
-      const kind = scanEvent(events, chunk, start, end);
+      const kind = this.#scanEvent(chunk, start, end, start);
       if (kind === 0) return undefined;
       kinds[count++] = kind;
-      if (scanned.end > scanned.start) {
-        cuts[cutCount++] = start + scanned.start;
-        cuts[cutCount++] = start + scanned.end;
-      }
       start = end;
     }
     // The event this chunk ends inside, from `start` on.
     if (n - start > HELD_BACK_CHARS) return undefined;
     if (fromText) this.#leaveText();
-    for (let i = 0; i < count; i++) events.readScanned!(kinds[i]!);
+    for (let i = 0; i < count; i++) this.#events.readScanned!(kinds[i]!);
     // Held while usage is hidden as a view of the chunk's tail, which a cut in place leaves as it
     // is; else copied (the app has the chunk).
     this.#byteCarry = start === n ? undefined : this.#hideUsage ? chunk.subarray(start) : chunk.slice(start);
     if (!this.#hideUsage) return chunk;
-    return compose(chunk, carry, carry === undefined ? 0 : -carry.byteLength, start, cuts, cutCount, this.#ownsChunks);
+    return compose(chunk, carry, carry === undefined ? 0 : -carry.byteLength, start, cuts, this.#cutCount, this.#ownsChunks);
+  }
+
+  /**
+   * The protocol's scan() of the event `bytes[start, end)`, which starts at position `at` of the
+   * chunk being pushed: its kind (0: not known by its bytes), the range it cuts out noted with
+   * {@link #cut} in the chunk's positions.
+   */
+  #scanEvent(bytes: Uint8Array, start: number, end: number, at: number): number {
+    scanned.start = 0;
+    scanned.end = 0;
+    const kind = this.#events.scan!(bytes, start, end, scanned);
+    if (kind !== 0 && scanned.end > scanned.start) this.#cut(at + scanned.start, at + scanned.end);
+    return kind;
   }
 
   /** The byte path takes over the event under way from the text path: the splitter lets go of it. */
@@ -363,7 +367,7 @@ class SseReader implements BodyReader, BlockSink {
     return this.#decoder.decode(chunk, STREAMING);
   }
 
-  /** A range of this chunk's text to cut out (after those cut so far). */
+  /** A range of this chunk to cut out (after those cut so far), in its text or its bytes. */
   #cut(start: number, end: number): void {
     cuts[this.#cutCount++] = start;
     cuts[this.#cutCount++] = end;
@@ -400,13 +404,6 @@ function withoutCut(returned: string, cut: EventReader['cut']): string {
 function eventEnd(bytes: Uint8Array, start: number): number {
   for (let at = indexOfByte(bytes, LF, start); at !== -1; at = indexOfByte(bytes, LF, at + 1)) if (bytes[at + 1] === LF) return at + 2;
   return -1;
-}
-
-/** The protocol's scan() of one event, the range it cuts out in {@link scanned}. */
-function scanEvent(events: EventReader, bytes: Uint8Array, start: number, end: number): number {
-  scanned.start = 0;
-  scanned.end = 0;
-  return events.scan!(bytes, start, end, scanned);
 }
 
 /** `a` then `b`, in a new array. */
