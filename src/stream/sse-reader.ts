@@ -157,8 +157,9 @@ class SseReader implements BodyReader, BlockSink {
     const inPlace = ascii && this.#out === '' && splitter.taken === 0 && (pending === 0 || carry?.byteLength === pending);
     this.#text = inPlace ? text : undefined;
     this.#carried = inPlace ? carry : undefined;
-    // Positions count from the chunk's first byte; the carry's are negative.
-    this.#at = inPlace ? -pending : 0;
+    // Positions count from the chunk's first byte; the carry's are negative. (`0 - pending`, not
+    // `-pending`, which is -0 when nothing is pending: a double, where positions are small integers.)
+    this.#at = inPlace ? 0 - pending : 0;
     this.#cutCount = 0;
     splitter.push(text, this);
     const held = splitter.pending;
@@ -185,7 +186,7 @@ class SseReader implements BodyReader, BlockSink {
       const handed = text.length - held;
       // Empty lines after the last block that end no event go nowhere, as on the text path.
       if (handed > this.#at) this.#cut(this.#at, handed);
-      return compose(chunk, carry, -pending, handed + ahead.length + idle.length, cuts, this.#cutCount, this.#ownsChunks);
+      return compose(chunk, carry, 0 - pending, handed + ahead.length + idle.length, cuts, this.#cutCount, this.#ownsChunks);
     }
     this.#out += ahead;
     this.#out += idle;
