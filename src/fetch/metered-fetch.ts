@@ -10,6 +10,7 @@ import { createSseReader } from '../stream/sse-reader.js';
 import { ERROR_CONNECTION, ERROR_TIMEOUT } from '../semconv.js';
 import { requestKey, retryWindow } from '../request/retry-linker.js';
 import { type TimedFailure, abortedByTimeout, classifyFetchError } from './classify.js';
+import { keepStreamShapes } from './kept-shapes.js';
 import { type PreparedRequest, prepareRequest } from './prepare.js';
 
 type Fetch = typeof globalThis.fetch;
@@ -143,6 +144,7 @@ async function attempt(
     // as SSE anyway (some proxies say text/plain), and a body with no event is `not_event_stream`.
     const sse = declaredEventStream || request.stream;
     record.streaming = sse;
+    if (sse) keepStreamShapes(protocol);
     const hideUsage = prepared.withoutInjection !== undefined && init === prepared.init;
     const reader = sse
       ? createSseReader(record, protocol.events(sink, hideUsage), sink, {

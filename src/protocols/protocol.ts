@@ -120,6 +120,13 @@ export interface Protocol {
    * that streams that way; undefined for one that does not.
    */
   readonly messages?: (sink: ResponseSink) => MessageReader;
+  /**
+   * A short stream of this protocol with its usage asked for, as the text of its network reads
+   * (one of them ending inside an event), that inferometer reads once per process through the real
+   * tap and SSE reader and keeps, so that V8 keeps the optimized code of the per-chunk methods
+   * between streams (see src/fetch/kept-shapes.ts); undefined for a protocol that gives none.
+   */
+  readonly sampleReads?: readonly string[];
   /** Reads a whole non-streamed JSON response. */
   json(body: unknown, sink: ResponseSink): void;
   /** Reads a JSON response too large to parse whole, from its first and last characters. */

@@ -264,6 +264,21 @@ class ChatEvents implements EventReader {
   }
 }
 
+/** A short chat stream with usage asked for (see Protocol.sampleReads): role, three outputs, finish, usage, [DONE]. */
+const sampleEvent = (delta: string, finish = 'null'): string =>
+  `data: {"id":"s","object":"chat.completion.chunk","created":0,"model":"m","choices":[{"index":0,"delta":${delta},"finish_reason":${finish}}],"usage":null}\n\n`;
+const SAMPLE = [
+  sampleEvent('{"role":"assistant","content":""}'),
+  sampleEvent('{"content":"a"}'),
+  sampleEvent('{"content":"b"}'),
+  sampleEvent('{"content":"c"}'),
+  sampleEvent('{}', '"stop"'),
+  'data: {"id":"s","object":"chat.completion.chunk","created":0,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":3,"total_tokens":4}}\n\n',
+  DONE,
+];
+/** Three reads: the first ends with an event, the second inside one (the byte path holds it), the third with the stream. */
+const SAMPLE_READS = [SAMPLE[0]! + SAMPLE[1]!, SAMPLE[2]! + SAMPLE[3]!.slice(0, 40), SAMPLE[3]!.slice(40) + SAMPLE.slice(4).join('')];
+
 /** OpenAI chat completions and legacy completions. */
 export const openaiChat: Protocol = {
   name: 'openai.chat',
@@ -271,6 +286,7 @@ export const openaiChat: Protocol = {
   recognise,
   events,
   cutMarker: '"usage"',
+  sampleReads: SAMPLE_READS,
   json: readJson,
   largeJson: readLargeJson,
 };
