@@ -257,6 +257,7 @@ async function inferometerParts() {
       `export { RequestRecord } from ${src('record.ts')};`,
       `export { openaiChat } from ${src('protocols/openai/chat.ts')};`,
       `export { tapBody } from ${src('stream/body-tap.ts')};`,
+      `export { keepStreamShapes } from ${src('fetch/kept-shapes.ts')};`,
     ].join('\n'),
   );
   // esbuild, as the repository's tsup brings it.
@@ -268,9 +269,12 @@ async function inferometerParts() {
 /**
  * inferometer's SSE reader of one chat stream (usage hidden unless `hide` is false) of a network
  * response, its record finished into nothing; `parts`: a bundle of ../src exporting
- * createSseReader, RecordSink, RequestRecord and openaiChat (see also reader-cost.mjs).
+ * createSseReader, RecordSink, RequestRecord and openaiChat, and keepStreamShapes where it is
+ * to keep one stream's objects as inferometer's fetch does (see also reader-cost.mjs).
  */
 export function inferometerReader(parts, hide = true) {
+  // As inferometer's fetch does for every stream: one stream's objects kept (src/fetch/kept-shapes.ts).
+  parts.keepStreamShapes?.(parts.openaiChat);
   const record = new parts.RequestRecord({}, true, performance.now(), { requestFinished() {} });
   const sink = new parts.RecordSink(record, (code) => code);
   const reader = parts.createSseReader(record, parts.openaiChat.events(sink, hide), sink, { hideUsage: hide, cutMarker: hide ? '"usage"' : undefined, declaredEventStream: true, ownsChunks: true });
