@@ -3,16 +3,20 @@
 // ones. No network, no SDK: the paced bench stream (lib/sse-events.mjs, 8 events per network read
 // as the paced scenario delivers them, or 64 as a flooded read holds, or reads of a fixed size cut
 // anywhere, as a flooded stream's are) is pushed through the reader built from ../src, and through
-// the `read` floor's one closure (lib/floors.mjs) for comparison: the same work in the least code. "Cold" touches 8 MB of other memory before each read, as the app, the SDK and
-// the idle millisecond between two network reads of a paced stream do; "warm" does not. The
-// difference is why a paced stream costs more per chunk than a flooded one: each network read runs
-// on cold caches, and every byte and instruction the reader touches per read costs more.
+// the `read` floor's one closure (lib/floors.mjs) for comparison: the same work in the least code.
+// "Cold" touches 8 MB of other memory before each read, as the app, the SDK and the idle
+// millisecond between two network reads of a paced stream do; "warm" does not. The difference is
+// why a paced stream costs more per chunk than a flooded one: each network read runs on cold
+// caches, and every byte the reader touches per read costs more. It evicts data only: in the app,
+// whose code runs between two reads, the reader's own functions cost about twice this (RESULTS.md
+// section 7, fifth session).
 import './lib/node-check.mjs';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fixed, table } from './lib/markdown.mjs';
 import { inferometerReader, reading } from './lib/floors.mjs';
+import { sseEvents } from './lib/sse-events.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = new URL('./.snapshot/reader-cost/', import.meta.url);
@@ -60,60 +64,68 @@ function floorReader() {
   return { push, end: () => null };
 }
 
-/** CPU time (us) per chunk spent in the reader's push(), for one set-up, median of `rounds` streams. */
-async function measure(make, { perRead, cutAt, cold, rounds }) {
-  const { sseEvents } = await import('./lib/sse-events.mjs');
-  const reads = readsOf(sseEvents(1, CHUNKS, true), { perRead, cutAt });
-  const stream = () => {
-    const reader = make();
-    let us = 0;
-    for (const r of reads) {
-      if (cold) touchOther();
-      const chunk = r.slice(); // a fresh buffer per read, as the network gives
-      const t0 = process.cpuUsage();
-      reader.push(chunk, performance.now());
-      const t = process.cpuUsage(t0);
-      us += t.user + t.system;
-    }
-    reader.end(performance.now());
-    return us / CHUNKS;
-  };
-  for (let i = 0; i < 50; i++) stream(); // warm-up: optimised code
-  const out = [];
-  for (let i = 0; i < rounds; i++) out.push(stream());
-  out.sort((a, b) => a - b);
-  return out[Math.floor(out.length / 2)];
+/**
+ * One stream of `reads` through a new reader: the time (us) per chunk spent in its push(). Wall time
+ * by performance.now() around each push: this loop neither waits nor yields, so it is the CPU time
+ * but for preemption, which the median over rounds leaves out (process.cpuUsage() is a system call
+ * that costs about 1.5 us on a kvm-clock VM, more than the push of a paced read).
+ */
+function stream(make, reads, cold) {
+  const reader = make();
+  let ms = 0;
+  for (const r of reads) {
+    if (cold) touchOther();
+    const chunk = r.slice(); // a fresh buffer per read, as the network gives
+    const t0 = performance.now();
+    reader.push(chunk, t0);
+    ms += performance.now() - t0;
+  }
+  reader.end(performance.now());
+  return (ms * 1000) / CHUNKS;
 }
 
-/** The cost of the two process.cpuUsage() calls around each read, to take off. */
-function clockCost() {
-  const n = 200_000;
-  const t0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) process.cpuUsage(process.cpuUsage());
-  const t = process.cpuUsage(t0);
-  return (t.user + t.system) / n;
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * The readers' us per chunk on the same reads, the measuring window's own cost taken off: a reader
+ * whose push does nothing runs in the same harness, so that the clock is calibrated by the loop it
+ * is taken off. The readers take turns, one stream each per round, so that the machine's speed,
+ * which drifts over seconds on a shared VM, is the same for all of them; median of `rounds`.
+ */
+function measure(makes, reads, { cold, rounds }) {
+  const all = [() => ({ push: () => {}, end: () => null }), ...makes];
+  for (const make of all) for (let i = 0; i < 50; i++) stream(make, reads, cold); // warm-up: optimised code
+  const times = all.map(() => []);
+  for (let round = 0; round < rounds; round++) all.forEach((make, i) => times[i].push(stream(make, reads, cold)));
+  const [window, ...readers] = times.map(median);
+  return { window, readers: readers.map((us) => us - window) };
 }
 
 const mod = await import(bundle());
-const clock = clockCost();
+const readers = [
+  ['inferometer, usage hidden (all defaults)', () => inferometerReader(mod, true).reader],
+  ['inferometer, usage not hidden (app asks, or injectStreamUsage: false)', () => inferometerReader(mod, false).reader],
+  ['the `read` floor (lib/floors.mjs), usage hidden', floorReader],
+];
 const rows = [];
-const EVENT_BYTES = 300; // about, in the bench stream with usage asked for: to take the clock off per read
+const windows = [];
 for (const { perRead, cutAt } of [{ perRead: 8 }, { perRead: 64 }, { cutAt: 1500 }, { cutAt: 65_000 }]) {
-  const eventsPerRead = perRead ?? cutAt / EVENT_BYTES;
+  const reads = readsOf(sseEvents(1, CHUNKS, true), { perRead, cutAt });
+  const eventsPerRead = CHUNKS / reads.length;
   const label = perRead !== undefined ? `${perRead} events per read` : `${cutAt.toLocaleString('en')} bytes per read, cut anywhere (flooded)`;
-  for (const [who, make] of [
-    ['inferometer, usage hidden (all defaults)', () => inferometerReader(mod, true).reader],
-    ['inferometer, usage not hidden (app asks, or injectStreamUsage: false)', () => inferometerReader(mod, false).reader],
-    ['the `read` floor (lib/floors.mjs), usage hidden', floorReader],
-  ]) {
-    const warm = (await measure(make, { perRead, cutAt, cold: false, rounds: 31 })) - clock / eventsPerRead;
-    const cold = (await measure(make, { perRead, cutAt, cold: true, rounds: 11 })) - clock / eventsPerRead;
-    rows.push([label, who, fixed(warm, 3), fixed(cold, 3), `${fixed(cold / warm, 1)}x`, fixed((cold - warm) * eventsPerRead, 2)]);
-  }
+  const makes = readers.map(([, make]) => make);
+  const warm = measure(makes, reads, { cold: false, rounds: 31 });
+  const cold = measure(makes, reads, { cold: true, rounds: 11 });
+  windows.push(`${fixed(warm.window * eventsPerRead, 2)} / ${fixed(cold.window * eventsPerRead, 2)} us a read (${label.replace(/ per read.*/, '')})`);
+  readers.forEach(([who], i) => {
+    const w = warm.readers[i];
+    const c = cold.readers[i];
+    rows.push([label, who, fixed(w, 3), fixed(c, 3), `${fixed(c / w, 1)}x`, fixed((c - w) * eventsPerRead, 2)]);
+  });
 }
 process.stdout.write(
   [
-    `# The SSE reader alone, per chunk (Node ${process.version}; ${CHUNKS}-chunk paced bench stream; clock cost ${fixed(clock, 2)} us per read taken off)`,
+    `# The SSE reader alone, per chunk (Node ${process.version}; ${CHUNKS}-chunk paced bench stream; the readers take turns; the measuring window's own cost taken off, warm / cold: ${windows.join(', ')})`,
     '',
     table(['network reads', 'reader', 'warm caches us/chunk', 'cold caches us/chunk', 'cold / warm', 'cold - warm, us per read'], rows),
     '',
