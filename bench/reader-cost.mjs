@@ -7,9 +7,11 @@
 // "Cold" touches 8 MB of other memory before each read, as the app, the SDK and the idle
 // millisecond between two network reads of a paced stream do; "warm" does not. The difference is
 // why a paced stream costs more per chunk than a flooded one: each network read runs on cold
-// caches, and every byte the reader touches per read costs more. It evicts data only: in the app,
-// whose code runs between two reads, the reader's own functions cost about twice this (RESULTS.md
-// section 7, fifth session).
+// caches, and every byte the reader touches per read costs more. That evicts data only; the third
+// column also runs 1 MB of someone else's optimized code before each read, as the app's and the
+// SDK's code between two reads evicts the reader's instructions and branch history (RESULTS.md
+// section 7, fifth session: in the app the reader's own functions cost about twice what they cost
+// on cold data alone).
 import './lib/node-check.mjs';
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -46,6 +48,28 @@ const touchOther = () => {
   for (let i = 0; i < other.length; i += 8) sum += other[i]++;
 };
 
+/**
+ * Someone else's code: 600 distinct functions of branches and switches, each optimized by V8 (about
+ * 1 MB of machine code in all), one call each before a read. Touching memory evicts the data
+ * caches only; the app's and the SDK's code, run between two reads of a paced stream, also evicts
+ * the reader's instructions and its branch history, which this does.
+ */
+const otherCode = [];
+for (let k = 0; k < 600; k++) {
+  const body = ['let acc = x | 0;'];
+  for (let j = 0; j < 24; j++) {
+    const c = (k * 131 + j * 17) % 997;
+    body.push(`if ((acc & ${1 << j % 8}) !== 0) acc = (acc * ${c + 3} + ${j}) | 0; else acc = ((acc ^ ${c}) + ${k}) | 0;`);
+    body.push(`switch ((acc >>> ${j % 13}) & 3) { case 0: acc += ${c}; break; case 1: acc -= ${j + k}; break; case 2: acc ^= ${c * 7}; break; default: acc = ~acc; }`);
+  }
+  body.push('return acc;');
+  otherCode.push(new Function('x', body.join('\n')));
+}
+for (let r = 0; r < 3000; r++) for (let k = 0; k < otherCode.length; k++) sum += otherCode[k](r + k) & 1; // optimized
+const runOtherCode = () => {
+  for (let k = 0; k < otherCode.length; k++) sum += otherCode[k](k) & 1;
+};
+
 /** The network reads of the bench stream: `perRead` whole events each, or (`cutAt`) `cutAt` bytes each, cut anywhere. */
 function readsOf(events, { perRead, cutAt }) {
   const reads = [];
@@ -75,6 +99,7 @@ function stream(make, reads, cold) {
   let ms = 0;
   for (const r of reads) {
     if (cold) touchOther();
+    if (cold === 'code') runOtherCode();
     const chunk = r.slice(); // a fresh buffer per read, as the network gives
     const t0 = performance.now();
     reader.push(chunk, t0);
@@ -115,19 +140,21 @@ for (const { perRead, cutAt } of [{ perRead: 8 }, { perRead: 64 }, { cutAt: 1500
   const label = perRead !== undefined ? `${perRead} events per read` : `${cutAt.toLocaleString('en')} bytes per read, cut anywhere (flooded)`;
   const makes = readers.map(([, make]) => make);
   const warm = measure(makes, reads, { cold: false, rounds: 31 });
-  const cold = measure(makes, reads, { cold: true, rounds: 11 });
-  windows.push(`${fixed(warm.window * eventsPerRead, 2)} / ${fixed(cold.window * eventsPerRead, 2)} us a read (${label.replace(/ per read.*/, '')})`);
+  const cold = measure(makes, reads, { cold: 'data', rounds: 11 });
+  const code = measure(makes, reads, { cold: 'code', rounds: 11 });
+  windows.push(`${fixed(warm.window * eventsPerRead, 2)} / ${fixed(cold.window * eventsPerRead, 2)} / ${fixed(code.window * eventsPerRead, 2)} us a read (${label.replace(/ per read.*/, '')})`);
   readers.forEach(([who], i) => {
     const w = warm.readers[i];
     const c = cold.readers[i];
-    rows.push([label, who, fixed(w, 3), fixed(c, 3), `${fixed(c / w, 1)}x`, fixed((c - w) * eventsPerRead, 2)]);
+    const k = code.readers[i];
+    rows.push([label, who, fixed(w, 3), fixed(c, 3), fixed(k, 3), `${fixed(c / w, 1)}x`, fixed((c - w) * eventsPerRead, 2)]);
   });
 }
 process.stdout.write(
   [
-    `# The SSE reader alone, per chunk (Node ${process.version}; ${CHUNKS}-chunk paced bench stream; the readers take turns; the measuring window's own cost taken off, warm / cold: ${windows.join(', ')})`,
+    `# The SSE reader alone, per chunk (Node ${process.version}; ${CHUNKS}-chunk paced bench stream; the readers take turns; the measuring window's own cost taken off, warm / cold / cold and other code: ${windows.join(', ')})`,
     '',
-    table(['network reads', 'reader', 'warm caches us/chunk', 'cold caches us/chunk', 'cold / warm', 'cold - warm, us per read'], rows),
+    table(['network reads', 'reader', 'warm caches us/chunk', 'cold caches us/chunk', 'cold caches, other code run too, us/chunk', 'cold / warm', 'cold - warm, us per read'], rows),
     '',
     `(checksum ${sum > 0 ? 'ok' : 'n/a'})`,
     '',
