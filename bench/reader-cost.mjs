@@ -8,7 +8,7 @@
 // millisecond between two network reads of a paced stream do; "warm" does not. The difference is
 // why a paced stream costs more per chunk than a flooded one: each network read runs on cold
 // caches, and every byte the reader touches per read costs more. That evicts data only; the third
-// column also runs 1 MB of someone else's optimized code before each read, as the app's and the
+// column also runs 600 functions of someone else's optimized code before each read, as the app's and the
 // SDK's code between two reads evicts the reader's instructions and branch history (RESULTS.md
 // section 7, fifth session: in the app the reader's own functions cost about twice what they cost
 // on cold data alone).
@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fixed, table } from './lib/markdown.mjs';
 import { inferometerReader, reading } from './lib/floors.mjs';
 import { sseEvents } from './lib/sse-events.mjs';
+import { median } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = new URL('./.snapshot/reader-cost/', import.meta.url);
@@ -49,8 +50,8 @@ const touchOther = () => {
 };
 
 /**
- * Someone else's code: 600 distinct functions of branches and switches, each optimized by V8 (about
- * 1 MB of machine code in all), one call each before a read. Touching memory evicts the data
+ * Someone else's code: 600 distinct functions of branches and switches, each optimized by V8, one
+ * call each before a read. Touching memory evicts the data
  * caches only; the app's and the SDK's code, run between two reads of a paced stream, also evicts
  * the reader's instructions and its branch history, which this does.
  */
@@ -89,17 +90,19 @@ function floorReader() {
 }
 
 /**
- * One stream of `reads` through a new reader: the time (us) per chunk spent in its push(). Wall time
+ * One stream of `reads` through a new reader: the time (us) per chunk spent in its push(). Before
+ * each read, `caches` 'warm' does nothing, 'data' touches 8 MB of other memory, 'code' also runs
+ * someone else's code. Wall time
  * by performance.now() around each push: this loop neither waits nor yields, so it is the CPU time
  * but for preemption, which the median over rounds leaves out (process.cpuUsage() is a system call
  * that costs about 1.5 us on a kvm-clock VM, more than the push of a paced read).
  */
-function stream(make, reads, cold) {
+function stream(make, reads, caches) {
   const reader = make();
   let ms = 0;
   for (const r of reads) {
-    if (cold) touchOther();
-    if (cold === 'code') runOtherCode();
+    if (caches !== 'warm') touchOther();
+    if (caches === 'code') runOtherCode();
     const chunk = r.slice(); // a fresh buffer per read, as the network gives
     const t0 = performance.now();
     reader.push(chunk, t0);
@@ -109,19 +112,17 @@ function stream(make, reads, cold) {
   return (ms * 1000) / CHUNKS;
 }
 
-const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 /**
  * The readers' us per chunk on the same reads, the measuring window's own cost taken off: a reader
  * whose push does nothing runs in the same harness, so that the clock is calibrated by the loop it
  * is taken off. The readers take turns, one stream each per round, so that the machine's speed,
  * which drifts over seconds on a shared VM, is the same for all of them; median of `rounds`.
  */
-function measure(makes, reads, { cold, rounds }) {
+function measure(makes, reads, { caches, rounds }) {
   const all = [() => ({ push: () => {}, end: () => null }), ...makes];
-  for (const make of all) for (let i = 0; i < 50; i++) stream(make, reads, cold); // warm-up: optimised code
+  for (const make of all) for (let i = 0; i < 50; i++) stream(make, reads, caches); // warm-up: optimised code
   const times = all.map(() => []);
-  for (let round = 0; round < rounds; round++) all.forEach((make, i) => times[i].push(stream(make, reads, cold)));
+  for (let round = 0; round < rounds; round++) all.forEach((make, i) => times[i].push(stream(make, reads, caches)));
   const [window, ...readers] = times.map(median);
   return { window, readers: readers.map((us) => us - window) };
 }
@@ -132,16 +133,16 @@ const readers = [
   ['inferometer, usage not hidden (app asks, or injectStreamUsage: false)', () => inferometerReader(mod, false).reader],
   ['the `read` floor (lib/floors.mjs), usage hidden', floorReader],
 ];
+const makes = readers.map(([, make]) => make);
 const rows = [];
 const windows = [];
 for (const { perRead, cutAt } of [{ perRead: 8 }, { perRead: 64 }, { cutAt: 1500 }, { cutAt: 65_000 }]) {
   const reads = readsOf(sseEvents(1, CHUNKS, true), { perRead, cutAt });
   const eventsPerRead = CHUNKS / reads.length;
   const label = perRead !== undefined ? `${perRead} events per read` : `${cutAt.toLocaleString('en')} bytes per read, cut anywhere (flooded)`;
-  const makes = readers.map(([, make]) => make);
-  const warm = measure(makes, reads, { cold: false, rounds: 31 });
-  const cold = measure(makes, reads, { cold: 'data', rounds: 11 });
-  const code = measure(makes, reads, { cold: 'code', rounds: 11 });
+  const warm = measure(makes, reads, { caches: 'warm', rounds: 31 });
+  const cold = measure(makes, reads, { caches: 'data', rounds: 11 });
+  const code = measure(makes, reads, { caches: 'code', rounds: 11 });
   windows.push(`${fixed(warm.window * eventsPerRead, 2)} / ${fixed(cold.window * eventsPerRead, 2)} / ${fixed(code.window * eventsPerRead, 2)} us a read (${label.replace(/ per read.*/, '')})`);
   readers.forEach(([who], i) => {
     const w = warm.readers[i];
