@@ -94,7 +94,7 @@ export async function run(ctx) {
   const ids = ctx.variants('cpu');
   const once = ctx.variants('cpuOnce');
   const q = ctx.quick;
-  const args = { port: ctx.port, chunks: q ? 1000 : 2000, streams: q ? 2 : 5, warmup: q ? 2 : 3 };
+  const args = { port: ctx.port, chunks: q ? 1000 : 2000, streams: q ? 2 : 5, warmup: ctx.warmup ?? (q ? 2 : 3) };
   const rounds = ctx.rounds ?? (q ? 1 : 6);
   const byId = Object.fromEntries(ids.map((id) => [id, []]));
   for (let r = 0; r < rounds; r++) {

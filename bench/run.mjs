@@ -3,7 +3,7 @@
 // RESULTS.md (a --quick or --only run writes RESULTS.quick.md / prints only).
 //
 //   node run.mjs [--quick] [--only cpu|memory|accuracy|recording|big-event[,...]] [--rounds N]
-//                [--no-build] [--dist DIR] [--baseline-dist DIR] [--variants ID[,...]]
+//                [--no-build] [--dist DIR] [--baseline-dist DIR] [--variants ID[,...]] [--warmup N]
 //
 // --dist DIR (or BENCH_DIST=DIR) measures the inferometer built in DIR (e.g. the dist/ of a
 // worktree of an older commit) instead of building and measuring ../dist.
@@ -12,6 +12,8 @@
 // table of the one under test over it.
 // --variants ID,... runs only these variants (`name@major`, see variants.mjs) in every scenario
 // that has a variant list (cpu, memory); the bare references of the ones named are added.
+// --warmup N: the CPU scenario's warm-up streams per process (3): with 20, the per-chunk methods
+// of every variant have reached V8's optimizing tier before the measured streams (steady state).
 import './lib/node-check.mjs'; // first: a clear message on a Node too old for what follows
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -33,6 +35,7 @@ const { values: opts } = parseArgs({
     dist: { type: 'string' },
     'baseline-dist': { type: 'string' },
     variants: { type: 'string' },
+    warmup: { type: 'string' },
   },
 });
 opts.dist ??= process.env.BENCH_DIST || undefined;
@@ -77,6 +80,7 @@ const ctx = {
   port: server.port,
   quick: opts.quick,
   rounds: opts.rounds === undefined ? undefined : Number(opts.rounds),
+  warmup: opts.warmup === undefined ? undefined : Number(opts.warmup),
   progress,
   variants: variantsOf,
   child: (scenario, variant, args, options) => runChild(scenario, variant, args, options),

@@ -3,7 +3,9 @@
 //
 // A stream is scripted by the path before `/v1`, so that the SDK call is the same for every
 // variant: `/s/<mode>/<chunks>[/<ttftMs>/<gapMs>]/v1/chat/completions`, where mode is
-//   paced    a 1 ms pause after every 8 events (the client reads ~8 events per network read)
+//   paced    a 1 ms pause after every 8 events (the client reads ~8 events per network read);
+//            `/s/paced/<chunks>/0/<pauseMs>` pauses that long instead (a client slowed down, as
+//            under valgrind, still reads ~8 events a read)
 //   flooded  as fast as the socket takes them (waits for 'drain' only)
 //   timed    role chunk at once, first content after ttftMs, then one every gapMs (absolute
 //            schedule, so timer lateness does not accumulate); the write times are kept as truth
@@ -106,7 +108,7 @@ async function stream(req, res, script, body) {
   }
   for (let i = 0; i < list.length; i++) {
     if (!(await write(res, list[i]))) return;
-    if (script.mode === 'paced' && i % 8 === 7) await sleep(1);
+    if (script.mode === 'paced' && i % 8 === 7) await sleep(script.gapMs || 1);
   }
   res.end();
 }

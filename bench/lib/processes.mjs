@@ -14,8 +14,9 @@ export const pinning = (() => {
   return { enabled: true, why: 'server on CPU 0, each client process on CPU 1 (taskset)' };
 })();
 
-function command(cpu, args) {
-  return pinning.enabled ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
+function command(cpu, args, prefix = []) {
+  const [file, ...rest] = [...prefix, process.execPath, ...args];
+  return pinning.enabled ? ['taskset', ['-c', String(cpu), file, ...rest]] : [file, rest];
 }
 
 /** Starts server.mjs; resolves with its port and a stop(). */
@@ -40,10 +41,11 @@ export function startServer() {
 
 /**
  * Runs one measurement in a fresh client process: `node --expose-gc child.mjs <scenario> <variant>`
- * with `args` as JSON. Resolves with what the child reported; rejects with its stderr if it failed.
+ * with `args` as JSON, under `prefix` if given (a command that runs node: valgrind and its flags).
+ * Resolves with what the child reported; rejects with its stderr if it failed.
  */
-export function runChild(scenario, variant, args, { nodeFlags = [], timeoutMs = 300_000 } = {}) {
-  const [file, argv] = command(1, ['--expose-gc', ...nodeFlags, 'child.mjs', scenario, variant, JSON.stringify(args)]);
+export function runChild(scenario, variant, args, { nodeFlags = [], timeoutMs = 300_000, prefix = [] } = {}) {
+  const [file, argv] = command(1, ['--expose-gc', ...nodeFlags, 'child.mjs', scenario, variant, JSON.stringify(args)], prefix);
   const child = spawn(file, argv, { cwd: BENCH, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
