@@ -98,6 +98,13 @@ function instructionsByFunction(file) {
   return out;
 }
 
+/** What one chunk more costs, key by key: the longer run's count less the shorter's, over the chunks it read more. */
+function perChunkOf(shorter, longer, chunks) {
+  const out = new Map();
+  for (const k of new Set([...shorter.keys(), ...longer.keys()])) out.set(k, ((longer.get(k) ?? 0) - (shorter.get(k) ?? 0)) / chunks);
+  return out;
+}
+
 /** The totals of a cachegrind out file, by event name (Ir, I1mr, D1mr, ...). */
 function totals(file) {
   const text = readFileSync(file, 'utf8');
@@ -148,14 +155,17 @@ async function main() {
       for (const chunks of [c1, c2]) {
         const out = join(dir, `${v.replace('@', '-')}-${args.pacing === 'paced' ? '' : `${args.pacing}-`}w${args.warmup}-${chunks}.out`);
         const prefix = ['valgrind', '--tool=cachegrind', '--cache-sim=yes', '--branch-sim=yes', ...cache, `--cachegrind-out-file=${out}`];
-        const result = opts.reuse && existsSync(`${out}.json`) ? JSON.parse(readFileSync(`${out}.json`, 'utf8')) : await runChild('instructions', v, { ...args, port: server.port, chunks }, { prefix, nodeFlags: NODE_FLAGS, timeoutMs: 3_600_000 });
-        writeFileSync(`${out}.json`, JSON.stringify(result));
+        let result;
+        if (opts.reuse && existsSync(`${out}.json`)) result = JSON.parse(readFileSync(`${out}.json`, 'utf8'));
+        else {
+          result = await runChild('instructions', v, { ...args, port: server.port, chunks }, { prefix, nodeFlags: NODE_FLAGS, timeoutMs: 3_600_000 });
+          writeFileSync(`${out}.json`, JSON.stringify(result));
+        }
         runs.push({ ...result, counts: totals(out), functions: instructionsByFunction(out) });
       }
       const chunks = runs[1].received - runs[0].received;
-      const c = Object.fromEntries(Object.keys(runs[0].counts).map((e) => [e, (runs[1].counts[e] - runs[0].counts[e]) / chunks]));
-      const functions = new Map();
-      for (const k of new Set([...runs[0].functions.keys(), ...runs[1].functions.keys()])) functions.set(k, ((runs[1].functions.get(k) ?? 0) - (runs[0].functions.get(k) ?? 0)) / chunks);
+      const c = Object.fromEntries(perChunkOf(new Map(Object.entries(runs[0].counts)), new Map(Object.entries(runs[1].counts)), chunks));
+      const functions = perChunkOf(runs[0].functions, runs[1].functions, chunks);
       const categories = Object.fromEntries(CATEGORIES.map(([name]) => [name, 0]));
       for (const [k, n] of functions) categories[CATEGORIES.find(([, test]) => test(k))[0]] += n;
       perChunk[i] = { ...c, functions, categories, exported: runs[1].exported, busy: runs[1].busy };
